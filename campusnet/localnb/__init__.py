@@ -1,0 +1,178 @@
+"""The local NetBox: the embedded default when no NETBOX_URL/NETBOX_TOKEN are given.
+
+``up`` installs NetBox from cached wheels into ``<state>/netbox/venv``, starts a private PostgreSQL and
+Redis on 127.0.0.1, restores the migrated schema from the per-machine cache (or migrates once and
+caches it), creates the ``automation`` and ``auditor`` users with v2 tokens in 0600 files, and serves
+NetBox with gunicorn plus an RQ worker (the Branching plugin needs one). Every step is idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from campusnet import settings
+from campusnet.localnb.postgres import Postgres
+from campusnet.localnb.redis import Redis
+from campusnet.localnb.server import NETBOX_VERSION, SCHEMA_KEY, NetBoxServer
+from campusnet.procs import free_port
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class LocalNetBox:
+    state: Path
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> LocalNetBox:
+        state = settings.state_dir()
+        sf = settings.local_state_file()
+        ports: dict[str, int] = {}
+        if sf.exists():
+            ports = json.loads(sf.read_text()).get("ports", {})
+        return cls(state, ports)
+
+    # -- components -------------------------------------------------------------------------------------
+    @property
+    def base(self) -> Path:
+        return self.state / "netbox"
+
+    def _port(self, name: str, preferred: int) -> int:
+        if name not in self.ports:
+            self.ports[name] = free_port(preferred)
+        return self.ports[name]
+
+    @property
+    def server(self) -> NetBoxServer:
+        return NetBoxServer(self.base, self._port("netbox", 8470))
+
+    @property
+    def postgres(self) -> Postgres:
+        return Postgres.for_state(self.state, self._port("postgres", 54370))
+
+    @property
+    def redis(self) -> Redis:
+        return Redis(self.base / "redis", self._port("redis", 63790), self.server.secret("redis_password", 32))
+
+    def schema_cache(self) -> Path:
+        return settings.cache_dir() / "schema" / f"{SCHEMA_KEY}.dump"
+
+    # -- verbs ------------------------------------------------------------------------------------------
+    def up(self, log: Log = print) -> dict[str, float]:
+        times: dict[str, float] = {}
+        t0 = time.monotonic()
+        self.base.mkdir(parents=True, exist_ok=True)
+        srv, pg, rd = self.server, self.postgres, self.redis
+
+        t = time.monotonic()
+        srv.install(settings.cache_dir() / "wheels", log=log)
+        times["install"] = time.monotonic() - t
+
+        t = time.monotonic()
+        if not pg.initialised():
+            log(f"initialising PostgreSQL cluster in {pg.data_dir}")
+            pg.init(srv.secret("pg_superuser_password", 32))
+        pg.start()
+        pg.wait_ready()
+        rd.start()
+        times["services"] = time.monotonic() - t
+
+        srv.write_config(pg.port, rd.port)
+        self._write_state()
+
+        t = time.monotonic()
+        created = pg.ensure_database("netbox", "netbox", srv.secret("db_password", 32))
+        marker = srv.migrated_marker()
+        if created or not marker.exists() or marker.read_text().strip() != SCHEMA_KEY:
+            cache = self.schema_cache()
+            if created and cache.exists():
+                log(f"restoring the migrated NetBox schema from {cache}")
+                pg.restore("netbox", "netbox", cache)
+                log("applying migrations (nothing to do after a restore, ~20 s)")
+                srv.migrate()
+            else:
+                log("migrating the NetBox database (first time on this machine: ~7 min of CPU)")
+                srv.migrate()
+                if created:
+                    pg.dump("netbox", cache)
+                    log(f"cached the migrated schema in {cache}")
+            marker.write_text(SCHEMA_KEY + "\n")
+        times["schema"] = time.monotonic() - t
+
+        t = time.monotonic()
+        srv.start()
+        srv.ensure_users()
+        self._write_state()
+        times["serve"] = time.monotonic() - t
+        times["total"] = time.monotonic() - t0
+        return times
+
+    def down(self) -> list[str]:
+        stopped = self.server.stop()
+        if self.redis.stop():
+            stopped.append("redis")
+        if self.postgres.stop():
+            stopped.append("postgres")
+        return stopped
+
+    def reset(self, log: Log = print) -> None:
+        """Wipe NetBox's data (keep the install and the caches): drop and restore the empty schema."""
+        self.server.stop()
+        pg = self.postgres
+        if pg.initialised():
+            pg.start()
+            pg.drop_database("netbox")
+        for f in (self.server.migrated_marker(), *self.server.secrets_dir.glob("*.token")):
+            f.unlink(missing_ok=True)
+        self.up(log=log)
+
+    def status(self) -> dict[str, Any]:
+        srv, pg, rd = self.server, self.postgres, self.redis
+        web = srv.web_pid()
+        return {
+            "netbox_version": NETBOX_VERSION,
+            "url": srv.url,
+            "answering": bool(web) and _safe(srv.answering),
+            "state_dir": str(self.state),
+            "token_files": {r: str(srv.token_file(r)) for r in ("automation", "auditor")},
+            "pids": {"gunicorn": web, "rqworker": srv.worker_pid(), "postgres": pg.pid(), "redis": rd.pid()},
+            "ports": dict(self.ports),
+            "postgres_data": str(pg.data_dir),
+            "schema_cache": str(self.schema_cache()),
+            "schema_cache_present": self.schema_cache().exists(),
+        }
+
+    def purge(self) -> None:
+        """Remove the whole local NetBox (install, database, secrets). Used by `netbox reset --hard`."""
+        self.down()
+        pg_root = self.postgres.data_dir.parent
+        shutil.rmtree(self.base, ignore_errors=True)
+        shutil.rmtree(pg_root, ignore_errors=True)
+
+    def _write_state(self) -> None:
+        srv = self.server
+        sf = settings.local_state_file()
+        sf.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "url": srv.url,
+            "ports": self.ports,
+            "token_files": {r: str(srv.token_file(r)) for r in ("automation", "auditor")},
+            "netbox_version": NETBOX_VERSION,
+        }
+        sf.write_text(json.dumps(data, indent=2) + "\n")
+        os.chmod(sf, 0o644)
+
+
+def _safe(fn: Callable[[], bool]) -> bool:
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001 - status must never crash
+        return False

@@ -1,0 +1,169 @@
+"""A private PostgreSQL cluster for the local NetBox (loopback only, run as ``postgres`` when root)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from campusnet.errors import CampusnetError
+from campusnet.procs import read_pid, wait_for
+
+PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+
+
+def pg_bin(tool: str) -> str:
+    for d in PG_BIN_CANDIDATES:
+        if (d / tool).exists():
+            return str(d / tool)
+    found = shutil.which(tool)
+    if found:
+        return found
+    raise CampusnetError(
+        "E110", f"PostgreSQL tool '{tool}' not found: install Debian's postgresql package (apt-get install postgresql)"
+    )
+
+
+def _run_user() -> str | None:
+    """PostgreSQL refuses to run as root: as root we run it as the ``postgres`` user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError as exc:
+        raise CampusnetError("E111", "running as root but there is no 'postgres' user: install postgresql") from exc
+    return "postgres"
+
+
+def _can_traverse(user: str, path: Path) -> bool:
+    probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(path)], check=False)
+    return probe.returncode == 0
+
+
+@dataclass
+class Postgres:
+    data_dir: Path
+    socket_dir: Path
+    log_file: Path
+    port: int
+
+    @classmethod
+    def for_state(cls, state: Path, port: int) -> Postgres:
+        base = state / "netbox" / "pg"
+        user = _run_user()
+        if user and not _can_traverse(user, state):
+            # the checkout lives where 'postgres' cannot reach (e.g. under /root): keep the cluster in /var/lib
+            digest = hashlib.sha256(str(state).encode()).hexdigest()[:12]
+            base = Path("/var/lib/campusnet") / f"pg-{digest}"
+        return cls(base / "data", base / "run", base / "postgres.log", port)
+
+    # -- helpers --------------------------------------------------------------------------------------
+    def _as_owner(self, argv: list[str], **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+        user = _run_user()
+        full = (["runuser", "-u", user, "--"] if user else []) + argv
+        return subprocess.run(full, text=True, capture_output=True, **kw)  # noqa: S603
+
+    def _chown(self, path: Path) -> None:
+        user = _run_user()
+        if user:
+            pw = pwd.getpwnam(user)
+            for p in [path, *path.rglob("*")]:
+                os.chown(p, pw.pw_uid, pw.pw_gid)
+
+    @property
+    def pidfile(self) -> Path:
+        return self.data_dir / "postmaster.pid"
+
+    def pid(self) -> int | None:
+        return read_pid(self.pidfile)
+
+    def initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def init(self, password: str) -> None:
+        root = self.data_dir.parent
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        pwfile = root / ".pwfile"
+        pwfile.write_text(password + "\n")
+        os.chmod(pwfile, 0o600)
+        self._chown(root)
+        r = self._as_owner(
+            [pg_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--pwfile", str(pwfile),
+             "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]
+        )
+        pwfile.unlink()
+        if r.returncode != 0:
+            raise CampusnetError("E112", f"initdb failed: {r.stderr.strip()[-500:]}")
+
+    def start(self) -> None:
+        if self.pid():
+            return
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._chown(self.socket_dir)
+        opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.socket_dir} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        r = self._as_owner([pg_bin("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-o", opts,
+                            "-w", "-t", "60", "start"])
+        if r.returncode != 0:
+            tail = self.log_file.read_text()[-800:] if self.log_file.exists() else r.stderr
+            raise CampusnetError("E113", f"PostgreSQL did not start: {tail.strip()}")
+
+    def stop(self) -> bool:
+        if not self.pid():
+            return False
+        self._as_owner([pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+        return True
+
+    def psql(self, sql: str, db: str = "postgres") -> str:
+        r = self._as_owner([pg_bin("psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres",
+                            "-d", db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
+        if r.returncode != 0:
+            raise CampusnetError("E114", f"psql failed: {r.stderr.strip()[-500:]}")
+        return r.stdout.strip()
+
+    def ensure_database(self, name: str, owner: str, password: str) -> bool:
+        """Create role and database if missing. Returns True when the database was created."""
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname='{owner}'"):
+            self.psql(f"CREATE ROLE {owner} LOGIN PASSWORD '{password}'")
+        else:
+            self.psql(f"ALTER ROLE {owner} PASSWORD '{password}'")
+        if self.psql(f"SELECT 1 FROM pg_database WHERE datname='{name}'"):
+            return False
+        self.psql(f"CREATE DATABASE {name} OWNER {owner}")
+        return True
+
+    def drop_database(self, name: str) -> None:
+        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def dump(self, db: str, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        # -Fc output is binary: write it straight to a file we own
+        with open(tmp, "wb") as fh:
+            user = _run_user()
+            argv = (["runuser", "-u", user, "--"] if user else []) + [
+                pg_bin("pg_dump"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", "-Fc", "-O",
+                "-d", db]
+            subprocess.run(argv, stdout=fh, check=True)  # noqa: S603
+        tmp.replace(target)
+
+    def restore(self, db: str, owner: str, source: Path) -> None:
+        user = _run_user()
+        argv = (["runuser", "-u", user, "--"] if user else []) + [
+            pg_bin("pg_restore"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", "-O",
+            "--role", owner, "-d", db]
+        with open(source, "rb") as fh:
+            r = subprocess.run(argv, stdin=fh, capture_output=True, text=False)  # noqa: S603
+        if r.returncode != 0:
+            raise CampusnetError("E116", f"pg_restore failed: {r.stderr.decode(errors='replace')[-500:]}")
+
+    def wait_ready(self) -> None:
+        wait_for(lambda: self._as_owner([pg_bin("pg_isready"), "-h", str(self.socket_dir), "-p", str(self.port)])
+                 .returncode == 0, timeout=60, what="PostgreSQL")
