@@ -25,7 +25,6 @@ app = typer.Typer(
 # Verb modules, in the order a newcomer meets them. Each defines `register(app)`.
 VERBS = [
     "netbox",
-    "validate",
 ]
 
 for _name in VERBS:
