@@ -72,12 +72,12 @@ from users.models import Token, ObjectPermission
 
 User = get_user_model()
 out = {}
-auto, _ = User.objects.get_or_create(username='automation', defaults={'is_superuser': True, 'is_staff': True})
+auto, _ = User.objects.get_or_create(username='automation', defaults={'is_superuser': True})
 if not auto.is_superuser:
-    auto.is_superuser = True; auto.is_staff = True; auto.save()
+    auto.is_superuser = True; auto.save()
 aud, _ = User.objects.get_or_create(username='auditor')
-if aud.is_superuser or aud.is_staff:
-    aud.is_superuser = False; aud.is_staff = False; aud.save()
+if aud.is_superuser:
+    aud.is_superuser = False; aud.save()
 perm, created = ObjectPermission.objects.get_or_create(name='auditor: view everything',
                                                        defaults={'actions': ['view']})
 perm.actions = ['view']

@@ -1,0 +1,3 @@
+from campusnet.cli import main
+
+main()

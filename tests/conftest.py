@@ -1,0 +1,67 @@
+"""Shared fixtures.
+
+Integration tests read a real NetBox: the local one (brought up and seeded once per session; stopped at
+the end if this session started it) or the one named by NETBOX_URL/NETBOX_TOKEN. With CI=true nothing
+that needs NetBox or the lab may skip: a missing service is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from campusnet import settings
+from campusnet.settings import NetBoxTarget
+
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _external() -> bool:
+    return bool(os.environ.get("NETBOX_URL") and os.environ.get("NETBOX_TOKEN"))
+
+
+@pytest.fixture(scope="session")
+def netbox_up() -> Iterator[NetBoxTarget]:
+    """A running NetBox (no data guaranteed)."""
+    if _external():
+        yield settings.netbox_target()
+        return
+    from campusnet.localnb import LocalNetBox
+
+    nb = LocalNetBox.load()
+    was_running = bool(nb.server.web_pid())
+    nb.up(log=lambda m: print(f"[netbox] {m}"))
+    yield settings.netbox_target()
+    if not was_running and os.environ.get("CAMPUSNET_KEEP_NETBOX") != "1":
+        nb.down()
+
+
+@pytest.fixture(scope="session")
+def netbox(netbox_up: NetBoxTarget) -> NetBoxTarget:
+    """A running NetBox holding the reference campus (seeded once per session, idempotently)."""
+    from campusnet.design.seed import seed
+
+    report = seed(netbox_up, settings.inventory_dir() / "campus")
+    assert not report.errors, report.errors
+    return netbox_up
+
+
+@pytest.fixture(scope="session")
+def auditor_target(netbox: NetBoxTarget) -> NetBoxTarget:
+    return settings.netbox_target(role="auditor")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Lab tests need root; off CI they skip without it, on CI they fail loudly instead."""
+    if os.geteuid() == 0 or ON_CI:
+        return
+    skip = pytest.mark.skip(reason="lab tests need root (network namespaces)")
+    for item in items:
+        if "lab" in item.keywords:
+            item.add_marker(skip)
+
+
+REPO = Path(__file__).resolve().parent.parent

@@ -1,0 +1,93 @@
+"""The local NetBox as `campusnet netbox up` leaves it: isolated, secrets 0600, users with the right powers."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from campusnet import settings
+from campusnet.settings import NetBoxTarget
+
+pytestmark = pytest.mark.integration
+
+local_only = pytest.mark.skipif(
+    bool(settings.os.environ.get("NETBOX_URL")), reason="checks the local NetBox's files"
+)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "campusnet", *args], capture_output=True, text=True, check=False)
+
+
+@local_only
+def test_status_json_names_url_tokens_and_pids(netbox_up: NetBoxTarget) -> None:
+    r = _cli("netbox", "status", "--json")
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)
+    assert st["url"].startswith("http://127.0.0.1:")
+    assert st["answering"] is True
+    for name in ("gunicorn", "rqworker", "postgres", "redis"):
+        assert isinstance(st["pids"][name], int), name
+    # status never prints a secret
+    token = settings.netbox_target().token
+    assert token not in r.stdout
+
+
+@local_only
+def test_secrets_are_0600_and_configuration_is_isolated(netbox_up: NetBoxTarget) -> None:
+    base = settings.state_dir() / "netbox"
+    for f in (base / "secrets").iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    conf = base / "root" / "conf" / "configuration.py"
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o600
+    text = conf.read_text()
+    for line in ("CENSUS_REPORTING_ENABLED = False", "ISOLATED_DEPLOYMENT = True", "RELEASE_CHECK_URL = None"):
+        assert line in text
+
+
+@local_only
+def test_services_listen_on_loopback_only(netbox_up: NetBoxTarget) -> None:
+    from campusnet.localnb import LocalNetBox
+
+    ports = LocalNetBox.load().ports
+    out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout
+    for name, port in ports.items():
+        listeners = [ln.split()[3] for ln in out.splitlines() if ln.split()[3].endswith(f":{port}")]
+        assert listeners, f"{name} is not listening on {port}"
+        assert all(addr.startswith("127.0.0.1:") for addr in listeners), (name, listeners)
+
+
+@local_only
+def test_second_up_is_fast_and_changes_nothing(netbox_up: NetBoxTarget) -> None:
+    token_before = settings.netbox_target().token
+    t0 = time.monotonic()
+    r = _cli("netbox", "up")
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    assert "is up at" in r.stdout
+    assert settings.netbox_target().token == token_before  # tokens kept
+    print(f"warm `netbox up`: {took:.1f} s")
+
+
+def test_auditor_token_reads_but_cannot_write(netbox_up: NetBoxTarget) -> None:
+    auditor = settings.netbox_target(role="auditor")
+    with httpx.Client(base_url=auditor.url, headers=auditor.headers(), timeout=30) as c:
+        assert c.get("/api/dcim/sites/").status_code == 200
+        r = c.post("/api/dcim/sites/", json={"name": "audit-probe", "slug": "audit-probe"})
+        assert r.status_code == 403, r.text
+        r = c.post("/api/tenancy/tenants/", json={"name": "audit-probe", "slug": "audit-probe"})
+        assert r.status_code == 403, r.text
+
+
+def test_automation_token_can_write(netbox_up: NetBoxTarget) -> None:
+    t = settings.netbox_target()
+    with httpx.Client(base_url=t.url, headers=t.headers(), timeout=30) as c:
+        r = c.post("/api/extras/tags/", json={"name": "cn-probe", "slug": "cn-probe"})
+        assert r.status_code == 201, r.text
+        assert c.delete(f"/api/extras/tags/{r.json()['id']}/").status_code == 204
