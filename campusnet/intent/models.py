@@ -1,0 +1,346 @@
+"""The typed intended configuration of one device: what NetBox says, computed, before any template.
+
+Every value a template prints is here, already derived (names normalised for the platform, VLAN
+ranges compacted, route distinguishers and wildcard masks computable by attribute access only).
+Templates loop over these models and test what is defined; they never compute.
+
+One class per area (AVD's structured-config spirit). :class:`DeviceIntent` is the root; a lab device
+carries a second intent, :attr:`DeviceIntent.emulation`, for its linux-frr emulation (Linux interface
+names, lab timers).
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Secrets: never in the intent as values, only as references resolved at render time
+# --------------------------------------------------------------------------------------------------------
+class SecretRef(_Model):
+    """A secret named in a config context as ``{"secret_ref": NAME}``; resolved by the renderer."""
+
+    secret_ref: str
+
+
+Secret = str | SecretRef
+
+
+# --------------------------------------------------------------------------------------------------------
+# System and services
+# --------------------------------------------------------------------------------------------------------
+class System(_Model):
+    hostname: str
+    site: str
+    role: str
+    platform: str  # NetBox platform slug this intent is for
+    tenant: str | None = None
+    description: str = ""
+    router_id: IPv4Address | None = None
+    ip_forwarding: bool = True
+    ipv6_forwarding: bool = False
+    lab: bool = False  # device is tagged `lab`
+    vc_members: tuple[str, ...] = ()  # NetBox member devices when this is a virtual chassis
+
+
+class Ntp(_Model):
+    servers: tuple[IPv4Address, ...]
+    source_interface: str | None = None
+
+
+class Syslog(_Model):
+    hosts: tuple[IPv4Address, ...]
+    source_interface: str | None = None
+    level: str = "informational"
+
+
+class Snmp(_Model):
+    community: Secret
+    location: str = ""
+    contact: str = ""
+    trap_hosts: tuple[IPv4Address, ...] = ()
+    source_interface: str | None = None
+
+
+class Aaa(_Model):
+    scheme: str  # HWTACACS scheme / template name
+    servers: tuple[IPv4Address, ...]
+    key: Secret
+    source_interface: str | None = None
+
+
+class Services(_Model):
+    domain: str | None = None
+    dns_servers: tuple[IPv4Address, ...] = ()
+    ntp: Ntp | None = None
+    syslog: Syslog | None = None
+    snmp: Snmp | None = None
+    aaa: Aaa | None = None
+    dhcp_relay: bool = False  # any SVI relays DHCP (global `dhcp enable`)
+
+
+# --------------------------------------------------------------------------------------------------------
+# VLANs
+# --------------------------------------------------------------------------------------------------------
+class VlanRange(_Model):
+    """``start`` to ``end`` inclusive; ``end == start`` for a single VLAN."""
+
+    start: int
+    end: int
+
+
+class Vlan(_Model):
+    vid: int
+    name: str
+    description: str = ""
+
+
+class Vlans(_Model):
+    vlans: tuple[Vlan, ...] = ()
+    ranges: tuple[VlanRange, ...] = ()  # all vids, compacted (`vlan batch`)
+    vids_csv: str = ""  # "10,20,30" (OVS syntax)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Interfaces
+# --------------------------------------------------------------------------------------------------------
+class Switchport(_Model):
+    mode: Literal["access", "trunk"]
+    access_vlan: int | None = None
+    native_vlan: int | None = None
+    allowed_vlans: tuple[int, ...] = ()
+    allowed_ranges: tuple[VlanRange, ...] = ()
+    allowed_csv: str = ""  # OVS `trunks=` syntax
+
+
+class OspfInterface(_Model):
+    process_id: int
+    area: str  # dotted, "0.0.0.0"
+    network_type: Literal["p2p", "broadcast"] | None = None
+    passive: bool = False
+    cost: int | None = None
+    hello_interval: int | None = None
+    dead_interval: int | None = None
+
+
+class Vrrp(_Model):
+    vrid: int
+    version: Literal[2, 3]
+    virtual_ip: IPv4Address
+    priority: int
+    preempt: bool = True
+    virtual_mac: str  # 00:00:5e:00:01:<vrid>
+    macvlan: str  # Linux macvlan name for FRR vrrpd in the lab (vrrp4-<vrid>...)
+
+
+class PeerRef(_Model):
+    """Where this interface's cable path ends (for descriptions and the lab)."""
+
+    device: str | None = None
+    interface: str | None = None
+    circuit: str | None = None  # "provider/cid"
+
+
+class _IfBase(_Model):
+    name: str  # platform name
+    netbox_name: str  # NetBox name (on the VC member that owns it)
+    netbox_device: str  # NetBox device (the VC member for a virtual chassis)
+    description: str = ""
+    enabled: bool = True
+    mtu: int | None = None
+
+
+class EthernetInterface(_IfBase):
+    kind: Literal["ethernet"] = "ethernet"
+    peer: PeerRef | None = None
+    switchport: Switchport | None = None
+    lag: str | None = None  # platform name of the parent LAG
+    lag_id: int | None = None
+    lacp_fast: bool = False
+    ipv4: IPv4Interface | None = None
+    ospf: OspfInterface | None = None
+
+
+class LagInterface(_IfBase):
+    kind: Literal["lag"] = "lag"
+    lag_id: int
+    lacp: Literal["active", "passive", "static"] = "active"
+    lacp_fast: bool = True
+    members: tuple[str, ...] = ()  # platform names
+    switchport: Switchport | None = None
+    ipv4: IPv4Interface | None = None
+    ospf: OspfInterface | None = None
+    peer_device: str | None = None
+
+
+class LoopbackInterface(_IfBase):
+    kind: Literal["loopback"] = "loopback"
+    ipv4: IPv4Interface
+    ospf: OspfInterface | None = None
+
+
+class ManagementInterface(_IfBase):
+    kind: Literal["management"] = "management"
+    vrf: str | None = None
+    ipv4: IPv4Interface
+    gateway: IPv4Address | None = None
+
+
+class SviInterface(_IfBase):
+    kind: Literal["svi"] = "svi"
+    vlan_id: int
+    ipv4: IPv4Interface | None = None
+    vrrp: tuple[Vrrp, ...] = ()
+    dhcp_relay: tuple[IPv4Address, ...] = ()
+    ospf: OspfInterface | None = None
+    lab_port: str | None = None  # lab: the OVS-side veth of the SVI pair
+
+
+Interface = Annotated[
+    EthernetInterface | LagInterface | LoopbackInterface | ManagementInterface | SviInterface,
+    Field(discriminator="kind"),
+]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Routing
+# --------------------------------------------------------------------------------------------------------
+class OspfArea(_Model):
+    area: str
+    networks: tuple[IPv4Network, ...] = ()
+
+
+class OspfTimers(_Model):
+    spf_delay: int
+    spf_initial_hold: int
+    spf_max_hold: int
+    lsa_all: int = 0
+    lsa_min_arrival: int = 0
+
+
+class Ospf(_Model):
+    process_id: int
+    router_id: IPv4Address
+    areas: tuple[OspfArea, ...]
+    passive_interfaces: tuple[str, ...] = ()  # platform names (VRP/Comware `silent-interface`)
+    default_originate: Literal["always", "normal"] | None = None
+    redistribute: tuple[Literal["connected", "static", "bgp"], ...] = ()
+    timers: OspfTimers | None = None
+
+
+class BgpTimers(_Model):
+    keepalive: int
+    hold: int
+    connect: int | None = None
+    advertisement_interval: int | None = None
+
+
+class BgpNeighbor(_Model):
+    address: IPv4Address
+    remote_as: int
+    description: str
+    kind: Literal["fabric", "core", "provider", "campus"]
+    interface: str | None = None  # local interface (platform name) the session runs over
+    update_source: str | None = None
+    ebgp_multihop: int | None = None
+    password: Secret | None = None
+    address_families: tuple[Literal["ipv4", "evpn"], ...] = ("ipv4",)
+    default_originate: bool = False
+    timers: BgpTimers | None = None
+
+
+class BgpIpv4(_Model):
+    networks: tuple[IPv4Network, ...] = ()
+    redistribute: tuple[Literal["connected", "static", "ospf"], ...] = ()
+    neighbors: tuple[IPv4Address, ...] = ()  # activated
+    default_originate: tuple[IPv4Address, ...] = ()
+
+
+class BgpEvpn(_Model):
+    neighbors: tuple[IPv4Address, ...]
+    advertise_all_vni: bool = True
+
+
+class Bgp(_Model):
+    asn: int
+    router_id: IPv4Address
+    neighbors: tuple[BgpNeighbor, ...]
+    ipv4: BgpIpv4
+    evpn: BgpEvpn | None = None
+    timers: BgpTimers | None = None
+
+
+class Vni(_Model):
+    vni: int
+    vlan_id: int
+    name: str
+    bridge_domain: int
+    rd: str  # "10.255.0.11:10100"
+    route_target: str  # "65000:10100"
+    gateway: IPv4Interface | None = None  # border leaf holds the VLAN's gateway
+    lab_bridge: str  # Linux bridge name in the lab
+    lab_vxlan: str  # Linux vxlan device name in the lab
+    lab_port: str  # OVS-side veth joining the bridge to the VLAN
+
+
+class Evpn(_Model):
+    vtep_source: IPv4Address
+    source_interface: str
+    vnis: tuple[Vni, ...]
+
+
+class StaticRoute(_Model):
+    prefix: IPv4Network
+    next_hop: IPv4Address | None = None  # None: blackhole / Null0
+    distance: int | None = None
+    description: str = ""
+
+
+# --------------------------------------------------------------------------------------------------------
+# Lab (linux-frr emulation) extras
+# --------------------------------------------------------------------------------------------------------
+class OvsPort(_Model):
+    name: str
+    tag: int | None = None
+    trunks: str = ""  # "10,20"
+    bond_members: tuple[str, ...] = ()
+    lacp_fast: bool = True
+
+
+class Lab(_Model):
+    """What the emulation node needs beyond the FRR view: OVS bridge, veths, sysctls."""
+
+    ovs_bridge: str | None = None  # None: no L2 on this node
+    ovs_ports: tuple[OvsPort, ...] = ()
+    frr_daemons: tuple[str, ...] = ()  # bgpd, ospfd, vrrpd, staticd
+
+
+# --------------------------------------------------------------------------------------------------------
+# The root
+# --------------------------------------------------------------------------------------------------------
+class DeviceIntent(_Model):
+    system: System
+    services: Services = Services()
+    vlans: Vlans = Vlans()
+    interfaces: tuple[Interface, ...] = ()  # in the platform's CLI order
+    ospf: Ospf | None = None
+    bgp: Bgp | None = None
+    evpn: Evpn | None = None
+    static_routes: tuple[StaticRoute, ...] = ()
+    lab: Lab | None = None  # set on the linux-frr emulation intent only
+    emulation: DeviceIntent | None = None  # the linux-frr lab view of a lab device
+
+    @property
+    def hostname(self) -> str:
+        return self.system.hostname
+
+    @property
+    def platform(self) -> str:
+        return self.system.platform

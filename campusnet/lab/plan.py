@@ -1,0 +1,333 @@
+"""The lab plan: which namespaces, which veths, which daemons — built from NetBox data only.
+
+:func:`plan_from_snapshot` reads a :class:`~campusnet.sot.models.Snapshot`:
+
+* devices tagged ``lab`` → nodes; a virtual chassis is **one** node named after the VC (its members'
+  interfaces all live on that node, each member port a separate veth);
+* devices with role ``test-host`` (tagged ``lab``) → ``host`` nodes (plain namespace, no FRR);
+* a cable (also through patch panels) between interfaces of two lab devices → one veth link;
+* a circuit whose two ends are cabled to lab devices → one veth link;
+  a circuit with one end on a lab device → a ``provider`` stub node (one per provider, FRR with eBGP
+  from the provider's ASN, the other address of the campus end's subnet, and a default route offered);
+* the management address of each node is the device's ``oob_ip`` (the VC master's for a VC).
+
+Kinds: ``switch`` when the node needs Open vSwitch (802.1Q modes or LAGs on its interfaces), with FRR
+when it also routes (an IP on a non-management interface, or a primary IP); ``router`` otherwise.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from campusnet.errors import CampusnetError
+from campusnet.lab.names import MGMT_IFNAME, ifname_map, node_slug, ns_name, valid_linux_ifname
+
+if TYPE_CHECKING:
+    from campusnet.sot.models import Circuit, Device, Interface, Snapshot
+
+NodeKind = Literal["router", "switch", "host", "provider"]
+FRR_DAEMONS: tuple[str, ...] = ("zebra", "bgpd", "ospfd", "staticd", "vrrpd")
+MGMT_PREFIX = "10.254.0.0/24"
+MGMT_GATEWAY = "10.254.0.254/24"
+LAB_TAG = "lab"
+TEST_HOST_ROLE = "test-host"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LabInterface(_Model):
+    """One interface of a node: its Linux name and the NetBox interface it stands for."""
+
+    linux: str
+    device: str = ""  # NetBox device (a VC member for a VC node); "" for lab-made interfaces
+    netbox: str = ""  # NetBox interface name
+    kind: Literal["link", "lag", "virtual", "loopback", "other"] = "link"
+    address: str | None = None  # only for lab-owned nodes (provider stubs): configured at day 0
+
+
+class BgpPeer(_Model):
+    address: str
+    asn: int
+    description: str = ""
+
+
+class LabNode(_Model):
+    name: str
+    kind: NodeKind
+    mgmt_ip: str  # "10.254.0.11/24"
+    devices: tuple[str, ...] = ()  # the NetBox devices this node stands for
+    platform: str | None = None
+    frr: bool = True
+    ovs: bool = False
+    daemons: tuple[str, ...] = FRR_DAEMONS
+    interfaces: tuple[LabInterface, ...] = ()
+    asn: int | None = None  # provider stubs
+    bgp_peers: tuple[BgpPeer, ...] = ()  # provider stubs
+
+    @property
+    def ns(self) -> str:
+        return ns_name(self.name)
+
+    @property
+    def mgmt_address(self) -> str:
+        return str(ipaddress.ip_interface(self.mgmt_ip).ip)
+
+    def linux_name(self, device: str, netbox: str) -> str:
+        """NetBox ``device:interface`` → the Linux name on this node."""
+        for i in self.interfaces:
+            if i.device == device and i.netbox == netbox:
+                return i.linux
+        raise CampusnetError("E403", f"no interface {device}:{netbox} on this node", obj=self.name)
+
+    def netbox_name(self, linux: str) -> tuple[str, str]:
+        """Linux name → ``(device, NetBox interface)``."""
+        for i in self.interfaces:
+            if i.linux == linux:
+                return i.device, i.netbox
+        raise CampusnetError("E403", f"no interface {linux!r} on this node", obj=self.name)
+
+    def iface(self, linux: str) -> LabInterface | None:
+        return next((i for i in self.interfaces if i.linux == linux), None)
+
+
+class LinkEnd(_Model):
+    node: str
+    iface: str  # Linux name
+
+
+class LabLink(_Model):
+    a: LinkEnd
+    b: LinkEnd
+    cable: int | None = None
+    circuit: str | None = None  # circuit key when the link stands for a circuit
+
+    @property
+    def key(self) -> str:
+        return f"{self.a.node}:{self.a.iface}--{self.b.node}:{self.b.iface}"
+
+
+class LabPlan(_Model):
+    nodes: tuple[LabNode, ...]
+    links: tuple[LabLink, ...] = ()
+    mgmt_prefix: str = MGMT_PREFIX
+    mgmt_gateway: str = MGMT_GATEWAY  # the host side of the management bridge
+
+    @model_validator(mode="after")
+    def _check(self) -> LabPlan:
+        net = ipaddress.ip_network(self.mgmt_prefix)
+        gw = ipaddress.ip_interface(self.mgmt_gateway)
+        if gw.ip not in net:
+            raise ValueError(f"management gateway {gw} is outside {net}")
+        if ipaddress.ip_network("192.0.2.0/24").overlaps(net):
+            raise ValueError("192.0.2.0/24 is the host's own network: never use it in the lab")
+        names: set[str] = set()
+        ips: dict[str, str] = {}
+        for n in self.nodes:
+            if n.name in names:
+                raise ValueError(f"node {n.name}: duplicate node name")
+            names.add(n.name)
+            ip = ipaddress.ip_interface(n.mgmt_ip)
+            if ip.ip not in net or ip.ip == gw.ip:
+                raise ValueError(f"node {n.name}: management address {ip} not usable in {net}")
+            if str(ip.ip) in ips:
+                raise ValueError(f"node {n.name}: management address {ip.ip} also used by {ips[str(ip.ip)]}")
+            ips[str(ip.ip)] = n.name
+            seen: set[str] = set()
+            for i in n.interfaces:
+                if not valid_linux_ifname(i.linux):
+                    raise ValueError(f"node {n.name}: interface name {i.linux!r} is not a valid Linux name")
+                if i.linux in seen and i.kind != "loopback":
+                    raise ValueError(f"node {n.name}: interface {i.linux} listed twice")
+                if i.linux == MGMT_IFNAME:
+                    raise ValueError(f"node {n.name}: {MGMT_IFNAME} is reserved for management")
+                seen.add(i.linux)
+        by_name = {n.name: n for n in self.nodes}
+        used: set[tuple[str, str]] = set()
+        for link in self.links:
+            for end in (link.a, link.b):
+                node = by_name.get(end.node)
+                if node is None:
+                    raise ValueError(f"link {link.key}: no node {end.node}")
+                if node.iface(end.iface) is None:
+                    raise ValueError(f"link {link.key}: node {end.node} has no interface {end.iface}")
+                if (end.node, end.iface) in used:
+                    raise ValueError(f"link {link.key}: {end.node}:{end.iface} is on two links")
+                used.add((end.node, end.iface))
+        return self
+
+    def node(self, name: str) -> LabNode:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise CampusnetError("E402", "no such node in the lab plan", obj=name)
+
+    def links_of(self, node: str) -> list[LabLink]:
+        return [lk for lk in self.links if node in (lk.a.node, lk.b.node)]
+
+
+# ----------------------------------------------------------------------------------------------------
+# From NetBox
+# ----------------------------------------------------------------------------------------------------
+def _iface_kind(i: Interface) -> Literal["link", "lag", "virtual", "loopback", "other"]:
+    if i.type == "lag":
+        return "lag"
+    if i.name.lower().startswith("loopback") or i.name == "lo":
+        return "loopback"
+    if i.type in {"virtual", "bridge"}:
+        return "virtual"
+    return "link"
+
+
+def _other_host(campus_ip: str) -> str | None:
+    """The other address of a point-to-point subnet (/31 or /30)."""
+    itf = ipaddress.ip_interface(campus_ip)
+    if itf.version != 4 or itf.network.prefixlen not in (30, 31):
+        return None
+    hosts = [h for h in (itf.network.hosts() if itf.network.prefixlen == 30 else itf.network)]
+    others = [h for h in hosts if h != itf.ip]
+    return f"{others[0]}/{itf.network.prefixlen}" if others else None
+
+
+def plan_from_snapshot(snap: Snapshot) -> LabPlan:
+    """Build the lab plan from NetBox data only (see the module docstring for the mapping)."""
+    lab_devices = [d for d in snap.devices if LAB_TAG in d.tags]
+    # device name -> node name (a VC collapses onto one node named after the VC)
+    node_of: dict[str, str] = {}
+    members: dict[str, list[Device]] = defaultdict(list)
+    for d in lab_devices:
+        if d.virtual_chassis:
+            node = node_slug(d.virtual_chassis)
+            for m in snap.vc_members(d.virtual_chassis):  # every member belongs to the node
+                node_of[m.name] = node
+                if m not in members[node]:
+                    members[node].append(m)
+        else:
+            node = node_slug(d.name)
+            if node in members and d not in members[node]:
+                raise CampusnetError("E402", f"device name collides with another lab node {node!r}", obj=d.name)
+            node_of[d.name] = node
+            members[node].append(d)
+
+    nodes: dict[str, dict[str, object]] = {}
+    iface_maps: dict[str, dict[tuple[str, str], str]] = {}
+    used_ips: set[str] = set()
+    for node, devs in sorted(members.items()):
+        vc = snap.vc(devs[0].virtual_chassis) if devs[0].virtual_chassis else None
+        master = next((d for d in devs if vc and d.name == vc.master), None) or next(
+            (d for d in devs if d.vc_master), None) or devs[0]
+        oob = master.oob_ip or next((d.oob_ip for d in devs if d.oob_ip), None)
+        if not oob:
+            raise CampusnetError("E402", "lab device has no oob_ip (management address)", obj=master.name,
+                                 field="oob_ip")
+        used_ips.add(str(ipaddress.ip_interface(oob).ip))
+        ifaces = [i for d in devs for i in snap.interfaces_of(d.name) if not i.mgmt_only]
+        mapping = ifname_map(((i.device, i.name) for i in ifaces), node=node)
+        iface_maps[node] = mapping
+        is_host = master.role == TEST_HOST_ROLE
+        needs_ovs = any(i.mode or i.is_lag or i.lag for i in ifaces)
+        routes = bool(master.primary_ip4) or any(i.ip_addresses for i in ifaces)
+        kind: NodeKind = "host" if is_host else ("switch" if needs_ovs else "router")
+        frr = not is_host and (routes or kind == "router")
+        nodes[node] = {
+            "name": node, "kind": kind, "mgmt_ip": oob, "devices": tuple(d.name for d in devs),
+            "platform": master.platform, "frr": frr, "ovs": kind == "switch",
+            "daemons": FRR_DAEMONS if frr else (),
+            "interfaces": [LabInterface(linux=mapping[(i.device, i.name)], device=i.device, netbox=i.name,
+                                        kind=_iface_kind(i))
+                           for i in sorted(ifaces, key=lambda i: (i.device, i.name))],
+        }
+
+    links: dict[tuple[tuple[str, str], tuple[str, str]], LabLink] = {}
+
+    def add_link(a: tuple[str, str], b: tuple[str, str], cable: int | None, circuit: str | None) -> None:
+        ea = (node_of[a[0]], iface_maps[node_of[a[0]]][a])
+        eb = (node_of[b[0]], iface_maps[node_of[b[0]]][b])
+        key = (min(ea, eb), max(ea, eb))
+        if key in links:
+            return
+        links[key] = LabLink(a=LinkEnd(node=key[0][0], iface=key[0][1]),
+                             b=LinkEnd(node=key[1][0], iface=key[1][1]), cable=cable, circuit=circuit)
+
+    def in_lab(device: str | None, name: str | None) -> bool:
+        return bool(device and name and device in node_of and (device, name) in iface_maps[node_of[device]])
+
+    # cables between two lab interfaces (the path's far end, so patch panels are traversed)
+    circuit_ends: dict[tuple[str, str], Circuit] = {}
+    for c in snap.circuits:
+        for t in c.terminations:
+            ep = t.interface
+            if ep is not None and ep.device and ep.name:
+                circuit_ends[(ep.device, ep.name)] = c
+    for d_name in sorted(node_of):
+        for i in snap.interfaces_of(d_name):
+            if i.mgmt_only or (i.device, i.name) not in iface_maps[node_of[d_name]]:
+                continue
+            peer = i.peer
+            if peer is not None and peer.kind == "interface" and in_lab(peer.device, peer.name):
+                circ = circuit_ends.get((i.device, i.name))
+                add_link((i.device, i.name), (peer.device or "", peer.name or ""), i.cable,
+                         circ.key if circ else None)
+
+    # circuits: both ends on lab devices → a link; one end → a provider stub
+    stub_ifaces: dict[str, list[tuple[Circuit, str, str]]] = defaultdict(list)  # provider -> (circuit, dev, if)
+    for c in sorted(snap.circuits, key=lambda c: c.key):
+        ends = [t.interface for t in c.terminations]
+        lab_ends = [e for e in ends if e is not None and in_lab(e.device, e.name)]
+        if len(lab_ends) == 2:
+            a, b = lab_ends
+            add_link((a.device or "", a.name or ""), (b.device or "", b.name or ""), None, c.key)
+        elif len(lab_ends) == 1:
+            e = lab_ends[0]
+            stub_ifaces[c.provider].append((c, e.device or "", e.name or ""))
+
+    # provider stubs
+    mgmt_net = ipaddress.ip_network(MGMT_PREFIX)
+    free_ips = [str(h) for h in reversed(list(mgmt_net.hosts()))
+                if str(h) not in used_ips and h != ipaddress.ip_interface(MGMT_GATEWAY).ip]
+    providers = {p.slug: p for p in snap.providers}
+    for slug, circuits in sorted(stub_ifaces.items()):
+        prov = providers.get(slug)
+        name = node_slug(f"{slug}")
+        if name in nodes:
+            name = node_slug(f"prov-{slug}")
+        if not free_ips:
+            raise CampusnetError("E402", f"no free management address left in {MGMT_PREFIX}", obj=name)
+        asn = prov.asns[0] if prov and prov.asns else None
+        ifs: list[LabInterface] = []
+        peers: list[BgpPeer] = []
+        for idx, (circ, dev, ifname) in enumerate(circuits, start=1):
+            campus_ip = next((ip for ip in snap.interface(dev, ifname).ip_addresses
+                              if ipaddress.ip_interface(ip).version == 4), None)
+            mine = _other_host(campus_ip) if campus_ip else None
+            linux = f"eth{idx}"
+            ifs.append(LabInterface(linux=linux, device="", netbox=circ.key, kind="link", address=mine))
+            if mine and campus_ip:
+                peer_asn = snap.device(dev).bgp_asn
+                if peer_asn is None and snap.device(dev).virtual_chassis:
+                    vc = snap.device(dev).virtual_chassis or ""
+                    peer_asn = next((m.bgp_asn for m in snap.vc_members(vc) if m.bgp_asn), None)
+                if asn is not None and peer_asn is not None:
+                    peers.append(BgpPeer(address=str(ipaddress.ip_interface(campus_ip).ip), asn=peer_asn,
+                                         description=f"{dev} {ifname} ({circ.cid})"))
+            campus_node = node_of[dev]
+            end_a = (campus_node, iface_maps[campus_node][(dev, ifname)])
+            end_b = (name, linux)
+            links[(end_a, end_b)] = LabLink(a=LinkEnd(node=end_a[0], iface=end_a[1]),
+                                            b=LinkEnd(node=name, iface=linux), circuit=circ.key)
+        nodes[name] = {
+            "name": name, "kind": "provider", "mgmt_ip": f"{free_ips.pop(0)}/{mgmt_net.prefixlen}",
+            "devices": (), "platform": None, "frr": True, "ovs": False,
+            "daemons": ("zebra", "bgpd", "staticd"), "interfaces": ifs, "asn": asn, "bgp_peers": tuple(peers),
+        }
+
+    try:
+        return LabPlan(nodes=tuple(LabNode.model_validate(v) for _, v in sorted(nodes.items())),
+                       links=tuple(sorted(links.values(), key=lambda lk: lk.key)))
+    except ValueError as exc:  # pydantic ValidationError is a ValueError
+        raise CampusnetError("E402", f"lab plan is inconsistent: {exc}") from None

@@ -1,0 +1,50 @@
+"""Ownership: every object has an owner, every owner knows what it owns (每一件事情有人负责)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from campusnet.rules.registry import Violation, rule
+from campusnet.sot.models import Snapshot
+
+OWNED_TYPES = ("dcim.device", "ipam.prefix", "ipam.vlan", "circuits.circuit")
+
+
+def _owned(snap: Snapshot) -> Iterator[tuple[str, str, str | None]]:
+    for d in snap.devices:
+        yield "dcim.device", d.key, d.tenant
+    for p in snap.prefixes:
+        yield "ipam.prefix", p.key, p.tenant
+    for v in snap.vlans:
+        yield "ipam.vlan", v.key, v.tenant
+    for c in snap.circuits:
+        yield "circuits.circuit", c.key, c.tenant
+
+
+@rule("tenant-set", "ownership")
+def tenant_set(snap: Snapshot) -> Iterator[Violation]:
+    """Every device, prefix, VLAN and circuit has a tenant.
+
+    The tenant says whose the object is (an IT Office section or a partner: China Telecom, the
+    mobile-campus integrator, Bank A, Bank B); reports, access rights and charging follow it."""
+    for otype, key, tenant in _owned(snap):
+        if not tenant:
+            yield Violation(rule="tenant-set", object_type=otype, object_name=key, field="tenant",
+                            message="no tenant")
+        elif snap.tenant(tenant) is None and snap.tenants:
+            yield Violation(rule="tenant-set", object_type=otype, object_name=key, field="tenant",
+                            message=f"tenant {tenant!r} is not in the snapshot")
+
+
+@rule("owner-assigned", "ownership")
+def owner_assigned(snap: Snapshot) -> Iterator[Violation]:
+    """Every device, prefix, VLAN and circuit has a contact assignment with role ``owner``.
+
+    "Every object has an owner and every owner knows what it owns": the owner is the person or
+    section called when the object breaks or must change."""
+    for otype, key, _tenant in _owned(snap):
+        if not snap.owners(otype, key):
+            roles = sorted({a.role or "-" for a in snap.assignments(otype, key)})
+            extra = f" (contacts with roles {', '.join(roles)} only)" if roles else ""
+            yield Violation(rule="owner-assigned", object_type=otype, object_name=key, field="contacts",
+                            message="no contact with role 'owner'" + extra)
