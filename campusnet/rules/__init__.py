@@ -7,17 +7,16 @@ sorted. ``docs/rules.md`` lists each rule: what it checks and why.
 
 from __future__ import annotations
 
-from campusnet.rules.registry import RULES, Rule, Violation, rule, run_rules
-
 # importing the modules registers their rules
-from campusnet.rules import (  # noqa: E402, F401, I001
-    ownership,
-    topology,
+from campusnet.rules import (  # noqa: F401
     ipam,
-    links,
-    power,
     lab,
+    links,
     overlay,
+    ownership,
+    power,
+    topology,
 )
+from campusnet.rules.registry import RULES, Rule, Violation, rule, run_rules
 
 __all__ = ["RULES", "Rule", "Violation", "rule", "run_rules"]

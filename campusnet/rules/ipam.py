@@ -1,0 +1,94 @@
+"""Addressing: unique per VRF, inside a prefix, gateways (FHRP) coherent."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterator
+
+from campusnet.rules.registry import Violation, rule
+from campusnet.sot.models import IPAddress, Snapshot
+
+# roles whose address is shared by design (the same address on several interfaces)
+SHARED_ROLES = frozenset({"anycast", "vip", "vrrp", "hsrp", "glbp", "carp"})
+
+
+@rule("ip-unique-per-vrf", "ipam")
+def ip_unique_per_vrf(snap: Snapshot) -> Iterator[Violation]:
+    """No host address appears twice in one VRF (the global table counts as one VRF).
+
+    Duplicates are compared by host address, whatever the mask. Addresses with a shared role
+    (anycast, VIP, VRRP/HSRP/CARP) and FHRP virtual addresses are exempt: sharing them is the point."""
+    seen: dict[tuple[str | None, ipaddress.IPv4Address | ipaddress.IPv6Address], list[IPAddress]] = defaultdict(list)
+    for ip in snap.ip_addresses:
+        if ip.role in SHARED_ROLES or ip.fhrp_group is not None:
+            continue
+        seen[(ip.vrf, ip.ip)].append(ip)
+    for (vrf, host), ips in seen.items():
+        if len(ips) < 2:
+            continue
+        where = ", ".join(f"{x.device}:{x.interface}" if x.device else f"#{x.id}" for x in ips)
+        for ip in ips:
+            yield Violation(rule="ip-unique-per-vrf", object_type="ipam.ipaddress", object_name=ip.key,
+                            field="address", message=f"{host} appears {len(ips)} times in VRF "
+                                                     f"{vrf or 'global'} ({where})")
+
+
+@rule("ip-in-prefix", "ipam")
+def ip_in_prefix(snap: Snapshot) -> Iterator[Violation]:
+    """Every IP address lies inside a prefix of its own VRF, with a mask no shorter than that prefix.
+
+    An address outside every prefix was allocated by hand, not from IPAM; one whose mask is wider than
+    its prefix (10.0.0.5/16 inside 10.0.0.0/24) will be configured with the wrong subnet."""
+    by_vrf: dict[str | None, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = defaultdict(list)
+    for p in snap.prefixes:
+        by_vrf[p.vrf].append(p.network)
+    for ip in snap.ip_addresses:
+        iface = ip.iface
+        containing = [n for n in by_vrf.get(ip.vrf, ()) if n.version == iface.version and iface.ip in n]
+        if not containing:
+            yield Violation(rule="ip-in-prefix", object_type="ipam.ipaddress", object_name=ip.key, field="address",
+                            message=f"not inside any prefix of VRF {ip.vrf or 'global'}")
+            continue
+        best = max(containing, key=lambda n: n.prefixlen)
+        if iface.network.prefixlen < best.prefixlen:
+            yield Violation(rule="ip-in-prefix", object_type="ipam.ipaddress", object_name=ip.key, field="address",
+                            message=f"mask /{iface.network.prefixlen} is wider than its prefix {best}")
+
+
+@rule("fhrp-consistent", "ipam")
+def fhrp_consistent(snap: Snapshot) -> Iterator[Violation]:
+    """Every FHRP group has a virtual IP, at least two member interfaces with distinct priorities, and the
+    VIP lies in the subnet of each member's own address.
+
+    A gateway shared by the two chassis of a cluster or two routers is only redundant when both carry
+    the group, know their subnet and agree on who is master."""
+    members: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for i in snap.interfaces:
+        for a in i.fhrp:
+            members[a.group].append((i.key, a.priority))
+    for g in snap.fhrp_groups:
+        name = g.name or f"{g.protocol} {g.group_id} (#{g.id})"
+        if not g.vips:
+            yield Violation(rule="fhrp-consistent", object_type="ipam.fhrpgroup", object_name=name,
+                            field="ip_addresses", message="no virtual IP")
+        m = members.get(g.id, [])
+        if len(m) < 2:
+            yield Violation(rule="fhrp-consistent", object_type="ipam.fhrpgroup", object_name=name, field="assignments",
+                            message=f"{len(m)} member interface(s); a redundant gateway needs two")
+        prios = [p for _, p in m]
+        if len(set(prios)) < len(prios):
+            yield Violation(rule="fhrp-consistent", object_type="ipam.fhrpgroup", object_name=name, field="priority",
+                            message=f"equal priorities {sorted(prios)} on {', '.join(k for k, _ in m)}")
+        for key, _ in m:
+            iface = snap.find_interface(key)
+            if iface is None:
+                continue
+            own = [ipaddress.ip_interface(a) for a in iface.ip_addresses]
+            for vip in g.vips:
+                v = ipaddress.ip_interface(vip)
+                if not any(o.version == v.version and v.ip in o.network for o in own):
+                    yield Violation(rule="fhrp-consistent", object_type="dcim.interface", object_name=key,
+                                    field="ip_addresses",
+                                    message=f"VIP {v.ip} of {name} is not in a subnet of this interface "
+                                            f"({', '.join(map(str, own)) or 'no address'})")
