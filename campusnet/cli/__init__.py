@@ -25,6 +25,7 @@ app = typer.Typer(
 # Verb modules, in the order a newcomer meets them. Each defines `register(app)`.
 VERBS = [
     "netbox",
+    "snapshot", "validate",
 ]
 
 for _name in VERBS:
