@@ -200,7 +200,7 @@ class SviInterface(_IfBase):
     vrrp: tuple[Vrrp, ...] = ()
     dhcp_relay: tuple[IPv4Address, ...] = ()
     ospf: OspfInterface | None = None
-    lab_port: str | None = None  # lab: the OVS-side veth of the SVI pair
+    lab_port: str | None = None  # lab: the OVS-side veth of the SVI pair (None: the SVI is a VNI bridge)
 
 
 Interface = Annotated[
@@ -238,8 +238,6 @@ class Ospf(_Model):
 class BgpTimers(_Model):
     keepalive: int
     hold: int
-    connect: int | None = None
-    advertisement_interval: int | None = None
 
 
 class BgpNeighbor(_Model):
@@ -253,7 +251,8 @@ class BgpNeighbor(_Model):
     password: Secret | None = None
     address_families: tuple[Literal["ipv4", "evpn"], ...] = ("ipv4",)
     default_originate: bool = False
-    timers: BgpTimers | None = None
+    advertisement_interval: int | None = None
+    connect_timer: int | None = None
 
 
 class BgpIpv4(_Model):
@@ -285,9 +284,10 @@ class Vni(_Model):
     rd: str  # "10.255.0.11:10100"
     route_target: str  # "65000:10100"
     gateway: IPv4Interface | None = None  # border leaf holds the VLAN's gateway
-    lab_bridge: str  # Linux bridge name in the lab
-    lab_vxlan: str  # Linux vxlan device name in the lab
-    lab_port: str  # OVS-side veth joining the bridge to the VLAN
+    lab_bridge: str  # lab: Linux bridge of the VNI (also the gateway's interface), `vlan<vid>`
+    lab_vxlan: str  # lab: vxlan device, `vxlan<vni>`
+    lab_bridge_port: str  # lab: veth end on the bridge, `vlan<vid>b`
+    lab_port: str  # lab: its peer, an OVS access port tag=<vid>, `vlan<vid>o`
 
 
 class Evpn(_Model):
