@@ -26,6 +26,7 @@ app = typer.Typer(
 VERBS = [
     "netbox",
     "snapshot", "validate",
+    "lab",
 ]
 
 for _name in VERBS:

@@ -54,12 +54,12 @@ def frr_conf(node: LabNode) -> str:
             for p in node.bgp_peers:
                 out.append(f"  neighbor {p.address} default-originate")
             out += [" exit-address-family", "exit", "!"]
-    out.append("line vty\n!")
     return "\n".join(out) + "\n"
 
 
 def vtysh_conf(node: LabNode) -> str:
-    return "service integrated-vtysh-config\n"
+    # the hostname here makes `ip netns exec cn-X vtysh` (host UTS namespace) show the node's name
+    return f"service integrated-vtysh-config\nhostname {node.name}\n"
 
 
 def render_day0(plan: LabPlan, out_dir: Path) -> Path:

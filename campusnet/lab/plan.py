@@ -310,8 +310,8 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
             if mine and campus_ip:
                 peer_asn = snap.device(dev).bgp_asn
                 if peer_asn is None and snap.device(dev).virtual_chassis:
-                    vc = snap.device(dev).virtual_chassis or ""
-                    peer_asn = next((m.bgp_asn for m in snap.vc_members(vc) if m.bgp_asn), None)
+                    vc_name = snap.device(dev).virtual_chassis or ""
+                    peer_asn = next((m.bgp_asn for m in snap.vc_members(vc_name) if m.bgp_asn), None)
                 if asn is not None and peer_asn is not None:
                     peers.append(BgpPeer(address=str(ipaddress.ip_interface(campus_ip).ip), asn=peer_asn,
                                          description=f"{dev} {ifname} ({circ.cid})"))
