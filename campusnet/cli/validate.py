@@ -25,14 +25,15 @@ def validate(
     rules: Annotated[list[str] | None, typer.Option(
         "--rule", "-r", help="Run only this rule (repeatable); see --list.")] = None,
     limit: Annotated[list[str] | None, typer.Option(
-        "--limit", "-l", help="Only these devices: site=…, role=…, tag=…, name=GLOB (repeatable).")] = None,
+        "--limit", "-l", help="Report only on these devices: site=…, role=…, tag=…, name=GLOB (repeatable).")] = None,
     branch: Annotated[str | None, typer.Option("--branch", help="Read a NetBox branch (its schema id).")] = None,
     list_rules: Annotated[bool, typer.Option("--list", help="List the rules and exit.")] = False,
 ) -> None:
     """Check the source of truth against the campus rules (docs/rules.md). Exit 0 clean, 1 on violations."""
     from campusnet.rules import RULES, run_rules
+    from campusnet.rules.registry import concerning
     from campusnet.sot import load_or_read
-    from campusnet.sot.limit import Limit
+    from campusnet.sot.limit import Limit, apply_limit
 
     if list_rules:
         t = Table("rule", "category", "checks")
@@ -47,8 +48,13 @@ def validate(
         target = settings.netbox_target()
         if branch:
             target = target.with_branch(branch)
-    snap = load_or_read(snapshot, target, Limit.parse(limit))
-    violations = run_rules(snap, rules or None)
+    full = load_or_read(snapshot, target)
+    violations = run_rules(full, rules or None)
+    snap = full
+    lim = Limit.parse(limit)
+    if lim is not None:  # judge on everything (links need both ends), report on the selected devices
+        snap = apply_limit(full, lim)
+        violations = concerning(violations, (d.name for d in snap.devices))
     ran = rules or sorted(RULES)
     if as_json:
         print(json.dumps({"source": snap.source.model_dump(mode="json"), "rules": ran,

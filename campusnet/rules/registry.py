@@ -76,3 +76,16 @@ def run_rules(snap: Snapshot, names: Sequence[str] | None = None) -> list[Violat
     for r in chosen:
         out.extend(r(snap))
     return sorted(set(out), key=lambda v: (v.rule, v.object_type, v.object_name, v.field, v.message))
+
+
+def concerning(violations: Iterable[Violation], devices: Iterable[str]) -> list[Violation]:
+    """The violations about these devices or their components (interfaces, links, ports, addresses).
+
+    ``validate --limit`` runs the rules over the whole snapshot (a link or a LAG needs both ends to be
+    judged) and then keeps only what concerns the selected devices."""
+    names = set(devices)
+
+    def about(v: Violation) -> bool:
+        return any(part in names or part.partition(":")[0] in names for part in v.object_name.split(" <-> "))
+
+    return [v for v in violations if about(v)]

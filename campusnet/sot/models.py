@@ -36,10 +36,11 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
@@ -780,7 +781,14 @@ class Snapshot(_Model):
             raise DataError(f"{first['msg']} ({exc.error_count()} error(s))", obj=str(p), field=loc,
                             code="E202") from None
 
-    # -- indexes (built once per instance; the model is frozen so they never go stale) -------------------
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Snapshot:
+        """A copy with ``update`` applied; the lookup indexes are rebuilt for the copy, never inherited."""
+        new = super().model_copy(update=update, deep=deep)
+        for name in _INDEX_NAMES:
+            new.__dict__.pop(name, None)
+        return new
+
+    # -- indexes (built lazily once per instance; a frozen model never changes under them) ---------------
     @cached_property
     def _devices(self) -> dict[str, Device]:
         return {d.name: d for d in self.devices}
@@ -934,3 +942,6 @@ class Snapshot(_Model):
 
     def devices_tagged(self, tag: str) -> list[Device]:
         return [d for d in self.devices if tag in d.tags]
+
+
+_INDEX_NAMES = tuple(n for n, v in vars(Snapshot).items() if isinstance(v, cached_property))
