@@ -1,0 +1,368 @@
+"""The lab platform's driver: FRRouting + Open vSwitch + Linux links on a lab node, over SSH.
+
+The running configuration of a node is one text in three sections:
+
+``frr``   FRR's own ``show running-config`` (diffed and applied with FRR's ``frr-reload.py``);
+``ovs``   the Open vSwitch bridge and ports in a canonical one-line-per-port form;
+``links`` the lab-made Linux devices (SVI veths, VNI bridges, VXLAN devices, VRRP macvlans).
+
+Apply pushes the rendered files exactly as rendered (``frr.conf`` through ``frr-reload.py --reload``,
+``net.sh`` and ``ovs.sh`` through ``sh``), then removes what the intended state does not have (OVS ports,
+lab-made links). Restore converges the node back to a backup's three sections the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import time
+from typing import TYPE_CHECKING
+
+from campusnet.errors import CampusnetError
+
+if TYPE_CHECKING:
+    from campusnet.deploy.engine import DeployTarget
+    from campusnet.deploy.transport import Connection
+
+FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
+REMOTE_DIR = "/etc/campusnet"
+SECTION = "!! campusnet-section {}"
+# Linux devices the lab itself makes for a node and deploy must leave alone
+_BASE_LINK = re.compile(r"^(lo|mgmt0|ovs-netdev|ovs-system)$")
+_LAB_MADE = re.compile(r"^(vlan\d+[ob]?|vxlan\d+|vrrp\S*|br-\S+)$")
+
+_FRR_VOLATILE = re.compile(r"^(Building configuration|Current configuration|frr version|!$|$)")
+
+
+def _sections(text: str) -> dict[str, str]:
+    out: dict[str, list[str]] = {}
+    cur = "frr"
+    for line in text.splitlines():
+        m = re.match(r"^!! campusnet-section (\w+)$", line)
+        if m:
+            cur = m.group(1)
+            out.setdefault(cur, [])
+            continue
+        out.setdefault(cur, []).append(line)
+    return {k: "\n".join(v).strip("\n") + "\n" for k, v in out.items()}
+
+
+def _frr_clean(text: str) -> str:
+    return "\n".join(ln.rstrip() for ln in text.splitlines() if not _FRR_VOLATILE.match(ln.strip())) + "\n"
+
+
+class LinuxFrrDriver:
+    name = "linux-frr"
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def running(self, conn: Connection) -> str:
+        frr = conn.run("vtysh -c 'show running-config'", check=True).stdout
+        return "\n".join([
+            _frr_clean(frr).rstrip("\n"),
+            SECTION.format("ovs"),
+            self._ovs_state(conn).rstrip("\n"),
+            SECTION.format("links"),
+            self._links_state(conn).rstrip("\n"),
+        ]) + "\n"
+
+    def _ovs_state(self, conn: Connection) -> str:
+        r = conn.run("command -v ovs-vsctl >/dev/null && ovs-vsctl --timeout=5 list-br 2>/dev/null || true")
+        bridges = sorted(r.stdout.split())
+        if not bridges:
+            return ""
+        q = ("ovs-vsctl --timeout=5 -f json --columns=name,tag,trunks,bond_mode,lacp,other_config,interfaces "
+             "list Port && echo '@@' && ovs-vsctl --timeout=5 -f json --columns=_uuid,name list Interface && "
+             "echo '@@' && ovs-vsctl --timeout=5 -f json --columns=name,ports list Bridge && echo '@@' && "
+             "ovs-vsctl --timeout=5 -f json --columns=_uuid,name list Port")
+        ports_j, ifaces_j, bridges_j, portnames_j = conn.run(q, check=True).stdout.split("@@")
+        return canonical_ovs(json.loads(ports_j), json.loads(ifaces_j), json.loads(bridges_j),
+                             json.loads(portnames_j))
+
+    def _links_state(self, conn: Connection) -> str:
+        links = json.loads(conn.run("ip -j -d link show", check=True).stdout or "[]")
+        return canonical_links(links)
+
+    # -- diff -----------------------------------------------------------------------------------------------
+    def diff(self, conn: Connection, files: dict[str, str], running: str, target: DeployTarget | None = None
+             ) -> str:
+        parts: list[str] = []
+        conn.run(f"mkdir -p {REMOTE_DIR}/candidate", check=True)
+        conn.put(files["frr.conf"], f"{REMOTE_DIR}/candidate/frr.conf")
+        r = conn.run(f"{FRR_RELOAD} --test {REMOTE_DIR}/candidate/frr.conf 2>&1")
+        frr_diff = parse_reload_test(r.stdout)
+        if r.rc != 0 and not frr_diff:
+            raise CampusnetError("E421", f"frr-reload.py --test failed: {r.stdout.strip()[-800:]}",
+                                 obj=f"device {conn.device}")
+        if frr_diff:
+            parts.append("--- frr (running)\n+++ frr (intended)\n" + frr_diff)
+        run = _sections(running)
+        want = expected_sections(target) if target else {}
+        for sec in ("ovs", "links"):
+            if sec in want:
+                d = _set_diff(run.get(sec, ""), want[sec])
+                if d:
+                    parts.append(f"--- {sec} (running)\n+++ {sec} (intended)\n{d}")
+        return "\n".join(parts)
+
+    # -- apply / restore ------------------------------------------------------------------------------------
+    def apply(self, conn: Connection, files: dict[str, str], target: DeployTarget | None = None) -> None:
+        conn.run(f"mkdir -p {REMOTE_DIR}/candidate", check=True)
+        for name in ("net.sh", "ovs.sh"):
+            if name in files:
+                conn.put(files[name], f"{REMOTE_DIR}/candidate/{name}", mode=0o700)
+        if "net.sh" in files:
+            conn.run(f"sh -e {REMOTE_DIR}/candidate/net.sh", check=True)
+        if "ovs.sh" in files:
+            conn.run(f"sh -e {REMOTE_DIR}/candidate/ovs.sh", check=True)
+        if target is not None:
+            want = expected_sections(target)
+            self._prune(conn, want.get("ovs", ""), want.get("links", ""))
+        conn.put(files["frr.conf"], f"{REMOTE_DIR}/candidate/frr.conf")
+        self._frr_reload(conn, f"{REMOTE_DIR}/candidate/frr.conf")
+        conn.run(f"cp {REMOTE_DIR}/candidate/frr.conf {REMOTE_DIR}/applied-frr.conf", check=True)
+
+    def _frr_reload(self, conn: Connection, path: str) -> None:
+        r = conn.run(f"{FRR_RELOAD} --reload {shlex.quote(path)} 2>&1")
+        if r.rc != 0:
+            raise CampusnetError("E422", f"frr-reload.py --reload failed: {r.stdout.strip()[-800:]}",
+                                 obj=f"device {conn.device}")
+
+    def _prune(self, conn: Connection, ovs_want: str, links_want: str) -> None:
+        """Remove OVS ports and lab-made links that the wanted state does not have."""
+        cur = _sections(self.running(conn))
+        want_ports = {_port_name(ln) for ln in ovs_want.splitlines() if ln.startswith(" port ")}
+        cmds = []
+        for ln in cur.get("ovs", "").splitlines():
+            if ln.startswith(" port ") and _port_name(ln) not in want_ports and ovs_want.strip():
+                cmds.append(f"ovs-vsctl --timeout=5 --if-exists del-port {shlex.quote(_port_name(ln))}")
+        want_links = {ln.split()[0] for ln in links_want.splitlines() if ln.strip()}
+        for ln in cur.get("links", "").splitlines():
+            if ln.strip() and ln.split()[0] not in want_links:
+                cmds.append(f"ip link del {shlex.quote(ln.split()[0])} 2>/dev/null || true")
+        if cmds:
+            conn.run(" ; ".join(cmds))
+
+    def restore(self, conn: Connection, backup: str) -> None:
+        secs = _sections(backup)
+        # links and OVS first (FRR may refer to them), then FRR from the backup's running config
+        self._prune(conn, secs.get("ovs", ""), secs.get("links", ""))
+        script = restore_script(secs.get("ovs", ""), secs.get("links", ""))
+        if script.strip():
+            conn.put(script, f"{REMOTE_DIR}/rollback.sh", mode=0o700)
+            conn.run(f"sh {REMOTE_DIR}/rollback.sh", check=True)
+        conn.put(secs.get("frr", ""), f"{REMOTE_DIR}/rollback-frr.conf")
+        self._frr_reload(conn, f"{REMOTE_DIR}/rollback-frr.conf")
+
+    # -- checks ---------------------------------------------------------------------------------------------
+    def post_checks(self, conn: Connection, target: DeployTarget) -> list[str]:
+        failures: list[str] = []
+        r = conn.run(f"{FRR_RELOAD} --test {REMOTE_DIR}/candidate/frr.conf 2>&1")
+        left = parse_reload_test(r.stdout)
+        if left:
+            failures.append("FRR did not take the whole config; still different:\n" + left)
+        running = _sections(self.running(conn))
+        want = expected_sections(target)
+        for sec in ("ovs", "links"):
+            if sec in want:
+                d = _set_diff(running.get(sec, ""), want[sec])
+                if d:
+                    failures.append(f"{sec} state differs from intent after apply:\n{d}")
+        up = [str(x) for x in target.checks.get("up", [])]  # type: ignore[union-attr]
+        if up:
+            deadline = time.monotonic() + 10
+            while True:
+                down = _down_links(conn, up)
+                if not down or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            failures += [f"interface {i} is not up" for i in down]
+        daemons = conn.run("vtysh -c 'show daemons'").stdout.split()
+        for d in target.checks.get("daemons", []):  # type: ignore[union-attr]
+            if d not in daemons:
+                failures.append(f"FRR daemon {d} is not running")
+        return failures
+
+    def normalise(self, text: str) -> str:
+        secs = _sections(text)
+        return "\n".join(f"{k}\n{_frr_clean(v) if k == 'frr' else v}" for k, v in sorted(secs.items()))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Pure helpers (unit-tested with recorded output)
+# ----------------------------------------------------------------------------------------------------------
+def parse_reload_test(output: str) -> str:
+    """The meaningful part of ``frr-reload.py --test``: its "Lines To Delete/Add" blocks, as -/+ lines.
+
+    frr-reload exits 0 either way, so the text is what tells.
+    """
+    out: list[str] = []
+    mode = ""
+    for line in output.splitlines():
+        s = line.strip()
+        if s.startswith("Lines To Delete"):
+            mode = "-"
+            continue
+        if s.startswith("Lines To Add"):
+            mode = "+"
+            continue
+        if s.startswith("====") or not s:
+            continue
+        if mode:
+            out.append(f"{mode} {s}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _ovs_set(v: object) -> list[object]:
+    if isinstance(v, list) and len(v) == 2 and v[0] == "set":
+        return list(v[1])
+    if isinstance(v, list) and len(v) == 2 and v[0] in ("uuid", "map"):
+        return [v]
+    return [v]
+
+
+def canonical_ovs(ports_j: dict[str, object], ifaces_j: dict[str, object], bridges_j: dict[str, object],
+                  portnames_j: dict[str, object]) -> str:
+    """One line per OVS port, sorted: ``port NAME [tag=N] [trunks=a,b] [bond=m1,m2 lacp=active fast]``."""
+    iface_name = {row[0][1]: row[1] for row in ifaces_j["data"]}  # type: ignore[index]
+    port_name_by_uuid = {row[0][1]: row[1] for row in portnames_j["data"]}  # type: ignore[index]
+    lines: list[str] = []
+    for bname, ports in sorted((row[0], row[1]) for row in bridges_j["data"]):  # type: ignore[index]
+        lines.append(f"bridge {bname}")
+        names = {port_name_by_uuid.get(p[1]) for p in _ovs_set(ports) if isinstance(p, list)}
+        rows = {row[0]: row for row in ports_j["data"]}  # type: ignore[index]
+        for pname in sorted(n for n in names if n and n != bname):
+            row = rows[pname]
+            _, tag, trunks, bond_mode, lacp, other, ifaces = row
+            parts = [f" port {pname}"]
+            tags = [t for t in _ovs_set(tag) if isinstance(t, int)]
+            if tags:
+                parts.append(f"tag={tags[0]}")
+            tr = sorted(t for t in _ovs_set(trunks) if isinstance(t, int))
+            if tr:
+                parts.append("trunks=" + ",".join(map(str, tr)))
+            members = sorted(iface_name.get(i[1], "?") for i in _ovs_set(ifaces) if isinstance(i, list))
+            if len(members) > 1 or members != [pname]:
+                parts.append("bond=" + ",".join(members))
+                bm = [b for b in _ovs_set(bond_mode) if isinstance(b, str)]
+                if bm:
+                    parts.append(f"bond_mode={bm[0]}")
+                lc = [x for x in _ovs_set(lacp) if isinstance(x, str)]
+                if lc:
+                    parts.append(f"lacp={lc[0]}")
+                oc = dict(other[1]) if isinstance(other, list) and other[0] == "map" else {}
+                if oc.get("lacp-time"):
+                    parts.append(f"lacp-time={oc['lacp-time']}")
+            lines.append(" ".join(parts))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def canonical_links(links: list[dict[str, object]]) -> str:
+    """Lab-made Linux devices, sorted: ``NAME KIND [vni=N] [master=BR]``."""
+    lines = []
+    for ln in links:
+        name = str(ln.get("ifname", ""))
+        if not _LAB_MADE.match(name):
+            continue
+        info = ln.get("linkinfo") or {}
+        kind = str(info.get("info_kind", "")) if isinstance(info, dict) else ""
+        parts = [name, kind or "link"]
+        data = info.get("info_data") if isinstance(info, dict) else None
+        if kind == "vxlan" and isinstance(data, dict) and "id" in data:
+            parts.append(f"vni={data['id']}")
+        if kind == "macvlan":
+            if ln.get("link"):
+                parts.append(f"link={ln['link']}")
+            if ln.get("address"):
+                parts.append(f"mac={ln['address']}")
+        if ln.get("master"):
+            parts.append(f"master={ln['master']}")
+        lines.append(" ".join(parts))
+    return "\n".join(sorted(lines)) + ("\n" if lines else "")
+
+
+def _port_name(line: str) -> str:
+    return line.split()[1]
+
+
+def _set_diff(running: str, intended: str) -> str:
+    r = {ln.rstrip() for ln in running.splitlines() if ln.strip()}
+    i = {ln.rstrip() for ln in intended.splitlines() if ln.strip()}
+    out = [f"- {ln.strip()}" for ln in sorted(r - i)] + [f"+ {ln.strip()}" for ln in sorted(i - r)]
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def expected_sections(target: DeployTarget) -> dict[str, str]:
+    exp: dict[str, str] = {}
+    for sec in ("ovs", "links"):
+        val = target.checks.get(sec)
+        if isinstance(val, str):
+            exp[sec] = val
+    return exp
+
+
+def _down_links(conn: Connection, names: list[str]) -> list[str]:
+    links = json.loads(conn.run("ip -j link show", check=True).stdout or "[]")
+    state = {str(x.get("ifname")): x for x in links}
+    down = []
+    for n in names:
+        x = state.get(n)
+        if x is None or "UP" not in (x.get("flags") or []) or "LOWER_UP" not in (x.get("flags") or []):
+            down.append(n)
+    return down
+
+
+def restore_script(ovs: str, links: str) -> str:
+    """Shell that recreates the OVS ports and lab-made links of a canonical state (idempotent)."""
+    cmds = ["set -e"]
+    bridge = None
+    for ln in ovs.splitlines():
+        if ln.startswith("bridge "):
+            bridge = ln.split()[1]
+            cmds.append(f"ovs-vsctl --timeout=5 --may-exist add-br {bridge} -- set bridge {bridge} "
+                        "datapath_type=netdev")
+        elif ln.startswith(" port ") and bridge:
+            fields = dict(p.split("=", 1) for p in ln.split()[2:] if "=" in p)
+            name = ln.split()[1]
+            if "bond" in fields:
+                members = " ".join(fields["bond"].split(","))
+                cmds.append(f"ovs-vsctl --timeout=5 --if-exists del-port {name} -- add-bond {bridge} {name} "
+                            f"{members}")
+            else:
+                cmds.append(f"ovs-vsctl --timeout=5 --may-exist add-port {bridge} {name}")
+            sets = []
+            if "tag" in fields:
+                sets.append(f"tag={fields['tag']}")
+            else:
+                sets.append("tag=[]")
+            sets.append(f"trunks={fields['trunks']}" if "trunks" in fields else "trunks=[]")
+            if "bond_mode" in fields:
+                sets.append(f"bond_mode={fields['bond_mode']}")
+            if "lacp" in fields:
+                sets.append(f"lacp={fields['lacp']}")
+            if "lacp-time" in fields:
+                sets.append(f"other_config:lacp-time={fields['lacp-time']}")
+            cmds.append(f"ovs-vsctl --timeout=5 set port {name} " + " ".join(sets))
+    rows = [ln.split() for ln in links.splitlines() if len(ln.split()) >= 2]
+    names = {r[0] for r in rows}
+    order = {"bridge": 0, "vxlan": 1, "veth": 2, "macvlan": 3}
+    for p in sorted(rows, key=lambda r: order.get(r[1], 9)):
+        name, kind = p[0], p[1]
+        extra = dict(x.split("=", 1) for x in p[2:] if "=" in x)
+        if kind == "veth" and name.endswith("o"):
+            base = name[:-1]
+            peer = base + "b" if base + "b" in names else base
+            cmds.append(f"ip link show {name} >/dev/null 2>&1 || ip link add {name} type veth peer name {peer}")
+        elif kind == "macvlan" and "link" in extra:
+            mac = f" address {extra['mac']}" if "mac" in extra else ""
+            cmds.append(f"ip link show {name} >/dev/null 2>&1 || ip link add {name} link {extra['link']}{mac} "
+                        "type macvlan mode bridge")
+        if kind == "bridge":
+            cmds.append(f"ip link show {name} >/dev/null 2>&1 || ip link add {name} type bridge")
+        elif kind == "vxlan" and "vni" in extra:
+            cmds.append(f"ip link show {name} >/dev/null 2>&1 || ip link add {name} type vxlan id {extra['vni']} "
+                        "dstport 4789 nolearning")
+        if "master" in extra:
+            cmds.append(f"ip link set {name} master {extra['master']} 2>/dev/null || true")
+        cmds.append(f"ip link set {name} up 2>/dev/null || true")
+    return "\n".join(cmds) + "\n"

@@ -1,0 +1,89 @@
+"""Backups and run records on disk (see docs/design.md, "Files the stages leave behind").
+
+Backups are never overwritten: one file per device per UTC timestamp, with a JSON sidecar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from campusnet import settings
+
+
+def utc_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def backups_dir() -> Path:
+    return settings.state_dir() / "backups"
+
+
+def runs_dir() -> Path:
+    return settings.state_dir() / "runs"
+
+
+def save_backup(device: str, text: str, *, platform: str, run_id: str | None) -> Path:
+    d = backups_dir() / device
+    d.mkdir(parents=True, exist_ok=True)
+    stamp = utc_stamp()
+    path = d / f"{stamp}.cfg"
+    n = 1
+    while path.exists():  # never overwrite
+        path = d / f"{stamp}-{n}.cfg"
+        n += 1
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    meta = {"device": device, "platform": platform, "run_id": run_id, "taken": stamp,
+            "sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode())}
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+def latest_backup(device: str) -> Path | None:
+    d = backups_dir() / device
+    files = sorted(d.glob("*.cfg")) if d.exists() else []
+    return files[-1] if files else None
+
+
+@dataclass
+class Run:
+    """One deploy run: its directory holds the summary, diffs, rendered files and verification results."""
+
+    run_id: str
+    path: Path
+    started: str
+    commit: bool
+    devices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, *, commit: bool) -> Run:
+        run_id = f"{utc_stamp()[:15]}Z-{secrets.token_hex(3)}"
+        path = runs_dir() / run_id
+        (path / "diffs").mkdir(parents=True, exist_ok=True)
+        (path / "rendered").mkdir(exist_ok=True)
+        return cls(run_id, path, datetime.now(UTC).isoformat(), commit)
+
+    def write_diff(self, device: str, diff: str) -> None:
+        (self.path / "diffs" / f"{device}.diff").write_text(diff)
+
+    def write_rendered(self, device: str, files: dict[str, str]) -> None:
+        d = self.path / "rendered" / device
+        d.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (d / name).write_text(text)
+
+    def write_summary(self) -> Path:
+        data = {"run_id": self.run_id, "started": self.started, "finished": datetime.now(UTC).isoformat(),
+                "commit": self.commit, "devices": self.devices, **self.extra}
+        p = self.path / "summary.json"
+        p.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        return p
