@@ -1,23 +1,20 @@
 """Names in the lab: NetBox interface names → Linux names (≤ 15 characters), namespaces, host-side links.
 
 Pure functions, deterministic: the same NetBox name always gives the same Linux name, on every run.
+The base mapping is the ``linux-frr`` platform's (:func:`campusnet.platforms.linux_frr.linux_ifname`), so the
+veths the lab makes carry exactly the names the rendered ``frr.conf`` / ``ovs.sh`` / ``net.sh`` use. On top
+of it: a hashed fallback for names it cannot map, and per-node collision handling with a reverse map.
 
 >>> linux_ifname("10GE1/0/1")
 'xe1-0-1'
 >>> linux_ifname("Ten-GigabitEthernet1/0/49")
-'xe1-0-49'
+'xge1-0-49'
 >>> linux_ifname("GigabitEthernet2/0/3")
 'ge2-0-3'
->>> linux_ifname("Eth-Trunk10")
-'ag10'
->>> linux_ifname("Bridge-Aggregation1")
-'ag1'
->>> linux_ifname("Vlanif110")
-'vlan110'
->>> linux_ifname("LoopBack0")
-'lo'
 >>> linux_ifname("eth1")
 'eth1'
+>>> linux_ifname("HundredGigE1/0/1/3:2/extra-long")
+'hund594f8819'
 """
 
 from __future__ import annotations
@@ -33,58 +30,34 @@ NS_PREFIX = "cn-"
 MGMT_BRIDGE = "cnmgmt"
 MGMT_IFNAME = "mgmt0"
 
-# NetBox/vendor prefix → short Linux prefix. Longest match wins; the remainder must start with a digit.
-_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("hundredgigabitethernet", "hu"), ("hundredgige", "hu"), ("100ge", "hu"),
-    ("fortygigabitethernet", "fo"), ("fortygige", "fo"), ("40ge", "fo"),
-    ("twentyfivegigabitethernet", "tf"), ("twentyfivegige", "tf"), ("25ge", "tf"),
-    ("ten-gigabitethernet", "xe"), ("tengigabitethernet", "xe"), ("tengige", "xe"), ("10ge", "xe"),
-    ("xgigabitethernet", "xe"), ("xge", "xe"),
-    ("gigabitethernet", "ge"), ("gige", "ge"), ("ge", "ge"),
-    ("fastethernet", "fe"),
-    ("eth-trunk", "ag"), ("bridge-aggregation", "ag"), ("route-aggregation", "ag"), ("port-channel", "ag"),
-    ("vlan-interface", "vlan"), ("vlanif", "vlan"),
-    ("loopback", "lo"),
-    ("m-gigabitethernet", "mgmt"), ("meth", "mgmt"),
-    ("ethernet", "eth"),
-)
-_PREFIXES_SORTED = tuple(sorted(_PREFIXES, key=lambda p: -len(p[0])))
-_VALID = re.compile(r"^[a-z][a-z0-9_.-]{0,14}$")
-_SAFE = re.compile(r"[^a-z0-9_.-]+")
+_VALID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 
 
 def valid_linux_ifname(name: str) -> bool:
-    """A name the kernel accepts and that needs no quoting in the lab: lowercase, ≤ 15 characters."""
+    """A name the kernel accepts and that needs no quoting in the lab (≤ 15 characters, no ``/`` or ``:``)."""
     return bool(_VALID.match(name)) and name not in {".", ".."}
 
 
 def _hashed(prefix: str, key: str) -> str:
-    return f"{prefix[:5] or 'if'}{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:8]}"
+    return f"{prefix[:4] or 'if'}{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:8]}"
 
 
 def linux_ifname(netbox_name: str, *, device: str = "") -> str:
-    """The Linux name for one NetBox interface name (without collision handling; see :func:`ifname_map`).
+    """The Linux name for one NetBox (physical) interface name, without collision handling.
 
-    Vendor prefixes are shortened (``10GE`` → ``xe``, ``GigabitEthernet`` → ``ge``, ``Eth-Trunk`` → ``ag``),
-    ``/`` and ``:`` become ``-``. ``LoopBack0`` is ``lo``; other loopbacks ``lo<N>`` (their addresses
-    go on ``lo`` in the lab). Names that are still too long become ``<prefix><8 hex of sha1>``.
+    The linux-frr platform's mapping (``10GE1/0/1`` → ``xe1-0-1``, ``Ten-GigabitEthernet1/0/49`` →
+    ``xge1-0-49``); where it cannot map, ``<its prefix><8 hex of sha1(device:name)>``.
     """
-    if valid_linux_ifname(netbox_name):
-        return netbox_name
-    low = netbox_name.strip().lower().replace(" ", "")
-    abbr, rest = "", low
-    for long, short in _PREFIXES_SORTED:
-        if low.startswith(long) and low[len(long):len(long) + 1].isdigit():
-            abbr, rest = short, low[len(long):]
-            break
-    if abbr == "lo":
-        return "lo" if rest in {"0", ""} else f"lo{_SAFE.sub('-', rest)}"
-    cand = abbr + _SAFE.sub("-", rest.replace("/", "-").replace(":", "-")).strip("-")
-    if not cand or not cand[0].isalpha():
-        cand = "if" + cand
-    if valid_linux_ifname(cand):
-        return cand
-    return _hashed(abbr or "if", f"{device}:{netbox_name}")
+    from campusnet.platforms.linux_frr import linux_ifname as platform_ifname
+
+    try:
+        name = platform_ifname(netbox_name)
+    except CampusnetError:
+        name = ""
+    if valid_linux_ifname(name):
+        return name
+    prefix = re.match(r"[A-Za-z]*", netbox_name)
+    return _hashed((prefix.group(0) if prefix else "").lower(), f"{device}:{netbox_name}")
 
 
 def ifname_map(names: Iterable[tuple[str, str]], *, node: str) -> dict[tuple[str, str], str]:
@@ -101,13 +74,13 @@ def ifname_map(names: Iterable[tuple[str, str]], *, node: str) -> dict[tuple[str
         count[v] = count.get(v, 0) + 1
     out: dict[tuple[str, str], str] = {}
     for p, v in first.items():
-        if count[v] > 1 and v != "lo":
-            abbr = re.match(r"[a-z]*", v)
+        if count[v] > 1:
+            abbr = re.match(r"[A-Za-z]*", v)
             v = _hashed(abbr.group(0) if abbr else "if", f"{p[0]}:{p[1]}")
         out[p] = v
     seen: dict[str, tuple[str, str]] = {}
     for p, v in out.items():
-        if v in seen and v != "lo" and not v.startswith("lo"):
+        if v in seen:
             raise CampusnetError("E403", f"interfaces {seen[v][0]}:{seen[v][1]} and {p[0]}:{p[1]} both map "
                                  f"to Linux name {v!r}", obj=node)
         seen[v] = p

@@ -42,12 +42,11 @@ class _Model(BaseModel):
 
 
 class LabInterface(_Model):
-    """One interface of a node: its Linux name and the NetBox interface it stands for."""
+    """One physical port of a node (a veth when cabled): its Linux name and the NetBox interface behind it."""
 
     linux: str
     device: str = ""  # NetBox device (a VC member for a VC node); "" for lab-made interfaces
-    netbox: str = ""  # NetBox interface name
-    kind: Literal["link", "lag", "virtual", "loopback", "other"] = "link"
+    netbox: str = ""  # NetBox interface name (for provider stubs: the circuit key)
     address: str | None = None  # only for lab-owned nodes (provider stubs): configured at day 0
 
 
@@ -142,7 +141,7 @@ class LabPlan(_Model):
             for i in n.interfaces:
                 if not valid_linux_ifname(i.linux):
                     raise ValueError(f"node {n.name}: interface name {i.linux!r} is not a valid Linux name")
-                if i.linux in seen and i.kind != "loopback":
+                if i.linux in seen:
                     raise ValueError(f"node {n.name}: interface {i.linux} listed twice")
                 if i.linux == MGMT_IFNAME:
                     raise ValueError(f"node {n.name}: {MGMT_IFNAME} is reserved for management")
@@ -174,14 +173,12 @@ class LabPlan(_Model):
 # ----------------------------------------------------------------------------------------------------
 # From NetBox
 # ----------------------------------------------------------------------------------------------------
-def _iface_kind(i: Interface) -> Literal["link", "lag", "virtual", "loopback", "other"]:
-    if i.type == "lag":
-        return "lag"
-    if i.name.lower().startswith("loopback") or i.name == "lo":
-        return "loopback"
-    if i.type in {"virtual", "bridge"}:
-        return "virtual"
-    return "link"
+_NOT_PHYSICAL = {"virtual", "lag", "bridge"}
+
+
+def _physical(i: Interface) -> bool:
+    """A port that can carry a cable: the lab makes it a veth. LAGs, SVIs, loopbacks belong to the intent."""
+    return not i.mgmt_only and i.type not in _NOT_PHYSICAL and not i.name.lower().startswith("loopback")
 
 
 def _other_host(campus_ip: str) -> str | None:
@@ -225,21 +222,25 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
         if not oob:
             raise CampusnetError("E402", "lab device has no oob_ip (management address)", obj=master.name,
                                  field="oob_ip")
-        used_ips.add(str(ipaddress.ip_interface(oob).ip))
-        ifaces = [i for d in devs for i in snap.interfaces_of(d.name) if not i.mgmt_only]
+        oob_ip = ipaddress.ip_interface(oob)
+        if oob_ip.ip not in ipaddress.ip_network(MGMT_PREFIX) or oob_ip.ip == ipaddress.ip_interface(MGMT_GATEWAY).ip:
+            raise CampusnetError("E402", f"oob_ip {oob} is not a usable address in the lab management network "
+                                 f"{MGMT_PREFIX}", obj=master.name, field="oob_ip")
+        used_ips.add(str(oob_ip.ip))
+        all_ifaces = [i for d in devs for i in snap.interfaces_of(d.name) if not i.mgmt_only]
+        ifaces = [i for i in all_ifaces if _physical(i)]
         mapping = ifname_map(((i.device, i.name) for i in ifaces), node=node)
         iface_maps[node] = mapping
         is_host = master.role == TEST_HOST_ROLE
-        needs_ovs = any(i.mode or i.is_lag or i.lag for i in ifaces)
-        routes = bool(master.primary_ip4) or any(i.ip_addresses for i in ifaces)
+        needs_ovs = any(i.mode or i.is_lag or i.lag for i in all_ifaces)
+        routes = bool(master.primary_ip4) or any(i.ip_addresses for i in all_ifaces)
         kind: NodeKind = "host" if is_host else ("switch" if needs_ovs else "router")
         frr = not is_host and (routes or kind == "router")
         nodes[node] = {
             "name": node, "kind": kind, "mgmt_ip": oob, "devices": tuple(d.name for d in devs),
             "platform": master.platform, "frr": frr, "ovs": kind == "switch",
             "daemons": FRR_DAEMONS if frr else (),
-            "interfaces": [LabInterface(linux=mapping[(i.device, i.name)], device=i.device, netbox=i.name,
-                                        kind=_iface_kind(i))
+            "interfaces": [LabInterface(linux=mapping[(i.device, i.name)], device=i.device, netbox=i.name)
                            for i in sorted(ifaces, key=lambda i: (i.device, i.name))],
         }
 
@@ -266,7 +267,7 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
                 circuit_ends[(ep.device, ep.name)] = c
     for d_name in sorted(node_of):
         for i in snap.interfaces_of(d_name):
-            if i.mgmt_only or (i.device, i.name) not in iface_maps[node_of[d_name]]:
+            if (i.device, i.name) not in iface_maps[node_of[d_name]]:
                 continue
             peer = i.peer
             if peer is not None and peer.kind == "interface" and in_lab(peer.device, peer.name):
@@ -306,7 +307,7 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
                               if ipaddress.ip_interface(ip).version == 4), None)
             mine = _other_host(campus_ip) if campus_ip else None
             linux = f"eth{idx}"
-            ifs.append(LabInterface(linux=linux, device="", netbox=circ.key, kind="link", address=mine))
+            ifs.append(LabInterface(linux=linux, device="", netbox=circ.key, address=mine))
             if mine and campus_ip:
                 peer_asn = snap.device(dev).bgp_asn
                 if peer_asn is None and snap.device(dev).virtual_chassis:
