@@ -16,7 +16,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from campusnet.errors import CampusnetError
@@ -32,6 +35,7 @@ SECTION = "!! campusnet-section {}"
 _BASE_LINK = re.compile(r"^(lo|mgmt0|ovs-netdev|ovs-system)$")
 _LAB_MADE = re.compile(r"^(vlan\d+[ob]?|vxlan\d+|vrrp\S*|br-\S+)$")
 
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 _FRR_VOLATILE = re.compile(r"^(Building configuration|Current configuration|frr version|!$|$)")
 
 
@@ -86,17 +90,12 @@ class LinuxFrrDriver:
     # -- diff -----------------------------------------------------------------------------------------------
     def diff(self, conn: Connection, files: dict[str, str], running: str, target: DeployTarget | None = None
              ) -> str:
+        """Running vs. intended, computed here (FRR's own frr-reload.py with ``--input``): no device write."""
         parts: list[str] = []
-        conn.run(f"mkdir -p {REMOTE_DIR}/candidate", check=True)
-        conn.put(files["frr.conf"], f"{REMOTE_DIR}/candidate/frr.conf")
-        r = conn.run(f"{FRR_RELOAD} --test {REMOTE_DIR}/candidate/frr.conf 2>&1")
-        frr_diff = parse_reload_test(r.stdout)
-        if r.rc != 0 and not frr_diff:
-            raise CampusnetError("E421", f"frr-reload.py --test failed: {r.stdout.strip()[-800:]}",
-                                 obj=f"device {conn.device}")
+        run = _sections(running)
+        frr_diff = frr_offline_diff(run.get("frr", ""), files["frr.conf"], obj=f"device {conn.device}")
         if frr_diff:
             parts.append("--- frr (running)\n+++ frr (intended)\n" + frr_diff)
-        run = _sections(running)
         want = expected_sections(target) if target else {}
         for sec in ("ovs", "links"):
             if sec in want:
@@ -157,11 +156,10 @@ class LinuxFrrDriver:
     # -- checks ---------------------------------------------------------------------------------------------
     def post_checks(self, conn: Connection, target: DeployTarget) -> list[str]:
         failures: list[str] = []
-        r = conn.run(f"{FRR_RELOAD} --test {REMOTE_DIR}/candidate/frr.conf 2>&1")
-        left = parse_reload_test(r.stdout)
+        running = _sections(self.running(conn))
+        left = frr_offline_diff(running.get("frr", ""), target.files["frr.conf"], obj=f"device {conn.device}")
         if left:
             failures.append("FRR did not take the whole config; still different:\n" + left)
-        running = _sections(self.running(conn))
         want = expected_sections(target)
         for sec in ("ovs", "links"):
             if sec in want:
@@ -206,11 +204,25 @@ def parse_reload_test(output: str) -> str:
         if s.startswith("Lines To Add"):
             mode = "+"
             continue
-        if s.startswith("====") or not s:
+        if s.startswith("====") or not s or _LOG_LINE.match(s):
             continue
         if mode:
-            out.append(f"{mode} {s}")
+            out.append(f"{mode} {line.rstrip()}")
     return "\n".join(out) + ("\n" if out else "")
+
+
+def frr_offline_diff(running: str, intended: str, *, obj: str) -> str:
+    """``frr-reload.py --test --input running intended`` on this machine: the lines FRR would change."""
+    with tempfile.TemporaryDirectory(prefix="cn-frr-") as tmp:
+        rp, ip = Path(tmp) / "running.conf", Path(tmp) / "intended.conf"
+        rp.write_text(running)
+        ip.write_text(intended)
+        r = subprocess.run([FRR_RELOAD, "--test", "--stdout", "--input", str(rp), str(ip)],
+                           capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise CampusnetError("E421", f"frr-reload.py --test failed: {(r.stderr or r.stdout).strip()[-800:]}",
+                             obj=obj)
+    return parse_reload_test(r.stdout)
 
 
 def _ovs_set(v: object) -> list[object]:
