@@ -142,7 +142,7 @@ class IntentSource:
         intents = self.intents
         key = host if host in intents else self._aliases.get(host)
         if key is None:
-            raise CampusnetError("E304", "no intent for this host: not a configured device (platform outside "
+            raise CampusnetError("E310", "no intent for this host: not a configured device (platform outside "
                                  "the registry, or a status the intent stage skips)", obj=host, field="intent")
         return intents[key]
 
@@ -188,7 +188,7 @@ def _defaults(raw: Mapping[str, Any] | None) -> Defaults:
     conns = {name: ConnectionOptions(**opts) for name, opts in (raw.pop("connection_options", None) or {}).items()}
     unknown = set(raw) - {"hostname", "port", "username", "password", "platform", "data"}
     if unknown:
-        raise CampusnetError("E105", f"unknown key(s) {', '.join(sorted(unknown))}", obj="nornir inventory",
+        raise CampusnetError("E311", f"unknown key(s) {', '.join(sorted(unknown))}", obj="nornir inventory",
                              field="defaults")
     return Defaults(connection_options=conns, **raw)
 

@@ -5,6 +5,7 @@ configuration (``inventory/nornir.yml``: the ``campusnet.NetBoxSnapshotInventory
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ def init_nornir(*, snapshot: Path | str | Snapshot | None = None, limit: str | N
     try:
         data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise CampusnetError("E106", f"cannot read the Nornir configuration ({exc})", obj=str(path)) from None
+        raise CampusnetError("E312", f"cannot read the Nornir configuration ({exc})", obj=str(path)) from None
     inventory = dict(data.get("inventory") or {})
     options = dict(inventory.get("options") or {})
     for key, value in (("snapshot", snapshot), ("limit", limit), ("branch", branch)):
@@ -41,8 +42,12 @@ def init_nornir(*, snapshot: Path | str | Snapshot | None = None, limit: str | N
     runner = dict(data.get("runner") or {})
     if num_workers is not None:
         runner["options"] = {**(runner.get("options") or {}), "num_workers": num_workers}
-    return InitNornir(dry_run=dry_run, inventory=inventory, runner=runner,
-                      logging=data.get("logging") or {"enabled": False},
+    log = data.get("logging") or {"enabled": False}
+    if not log.get("enabled", True):
+        # failures are reported through the results (named host, CampusnetError), not as tracebacks that
+        # Python's last-resort handler would print for nornir's unconfigured logger
+        logging.getLogger("nornir").addHandler(logging.NullHandler())
+    return InitNornir(dry_run=dry_run, inventory=inventory, runner=runner, logging=log,
                       core=data.get("core") or {}, ssh=data.get("ssh") or {},
                       user_defined=data.get("user_defined") or {})
 

@@ -1,0 +1,21 @@
+"""Nornir task: render one host's configuration files with the library (no logic of its own).
+
+>>> from nornir_tasks import init_nornir                      # doctest: +SKIP
+>>> init_nornir().run(task=render_config, out_dir="out/nornir")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nornir.core.task import Result, Task
+
+from campusnet.nornir_inventory import intent_of
+from campusnet.render import render_all
+
+
+def render_config(task: Task, out_dir: Path | str) -> Result:
+    """Render the host's intent (``campusnet.render.render_device``, written by the CLI's writer
+    ``render_all``) into ``out_dir``; ``changed`` when a file's content changed."""
+    summary = render_all([intent_of(task.host)], out_dir)
+    return Result(host=task.host, changed=summary.changed > 0, result=[str(p) for p in summary.written])
