@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
 REMOTE_DIR = "/etc/campusnet"
 SECTION = "!! campusnet-section {}"
+SECTIONS = ("ovs", "links", "addrs")
 # Linux devices the lab itself makes for a node and deploy must leave alone
 _BASE_LINK = re.compile(r"^(lo|mgmt0|ovs-netdev|ovs-system)$")
 _LAB_MADE = re.compile(r"^(vlan\d+[ob]?|vxlan\d+|vrrp\S*|br-\S+)$")
@@ -68,6 +69,8 @@ class LinuxFrrDriver:
             self._ovs_state(conn).rstrip("\n"),
             SECTION.format("links"),
             self._links_state(conn).rstrip("\n"),
+            SECTION.format("addrs"),
+            self._addrs_state(conn).rstrip("\n"),
         ]) + "\n"
 
     def _ovs_state(self, conn: Connection) -> str:
@@ -87,6 +90,9 @@ class LinuxFrrDriver:
         links = json.loads(conn.run("ip -j -d link show", check=True).stdout or "[]")
         return canonical_links(links)
 
+    def _addrs_state(self, conn: Connection) -> str:
+        return canonical_addrs(json.loads(conn.run("ip -j addr show", check=True).stdout or "[]"))
+
     # -- diff -----------------------------------------------------------------------------------------------
     def diff(self, conn: Connection, files: dict[str, str], running: str, target: DeployTarget | None = None
              ) -> str:
@@ -97,7 +103,7 @@ class LinuxFrrDriver:
         if frr_diff:
             parts.append("--- frr (running)\n+++ frr (intended)\n" + frr_diff)
         want = expected_sections(target) if target else {}
-        for sec in ("ovs", "links"):
+        for sec in SECTIONS:
             if sec in want:
                 d = _set_diff(run.get(sec, ""), want[sec])
                 if d:
@@ -116,7 +122,7 @@ class LinuxFrrDriver:
             conn.run(f"sh -e {REMOTE_DIR}/candidate/ovs.sh", check=True)
         if target is not None:
             want = expected_sections(target)
-            self._prune(conn, want.get("ovs", ""), want.get("links", ""))
+            self._prune(conn, want.get("ovs", ""), want.get("links", ""), want.get("addrs"))
         conn.put(files["frr.conf"], f"{REMOTE_DIR}/candidate/frr.conf")
         self._frr_reload(conn, f"{REMOTE_DIR}/candidate/frr.conf")
         conn.run(f"cp {REMOTE_DIR}/candidate/frr.conf {REMOTE_DIR}/applied-frr.conf", check=True)
@@ -127,8 +133,8 @@ class LinuxFrrDriver:
             raise CampusnetError("E422", f"frr-reload.py --reload failed: {r.stdout.strip()[-800:]}",
                                  obj=f"device {conn.device}")
 
-    def _prune(self, conn: Connection, ovs_want: str, links_want: str) -> None:
-        """Remove OVS ports and lab-made links that the wanted state does not have."""
+    def _prune(self, conn: Connection, ovs_want: str, links_want: str, addrs_want: str | None = None) -> None:
+        """Remove OVS ports, lab-made links and addresses that the wanted state does not have."""
         cur = _sections(self.running(conn))
         want_ports = {_port_name(ln) for ln in ovs_want.splitlines() if ln.startswith(" port ")}
         cmds = []
@@ -139,14 +145,20 @@ class LinuxFrrDriver:
         for ln in cur.get("links", "").splitlines():
             if ln.strip() and ln.split()[0] not in want_links:
                 cmds.append(f"ip link del {shlex.quote(ln.split()[0])} 2>/dev/null || true")
+        if addrs_want is not None:
+            want_addrs = {ln.strip() for ln in addrs_want.splitlines() if ln.strip()}
+            for ln in cur.get("addrs", "").splitlines():
+                if ln.strip() and ln.strip() not in want_addrs:
+                    dev, addr = ln.split()[:2]
+                    cmds.append(f"ip addr del {shlex.quote(addr)} dev {shlex.quote(dev)} 2>/dev/null || true")
         if cmds:
             conn.run(" ; ".join(cmds))
 
     def restore(self, conn: Connection, backup: str) -> None:
         secs = _sections(backup)
         # links and OVS first (FRR may refer to them), then FRR from the backup's running config
-        self._prune(conn, secs.get("ovs", ""), secs.get("links", ""))
-        script = restore_script(secs.get("ovs", ""), secs.get("links", ""))
+        script = restore_script(secs.get("ovs", ""), secs.get("links", ""), secs.get("addrs", ""))
+        self._prune(conn, secs.get("ovs", ""), secs.get("links", ""), secs.get("addrs", ""))
         if script.strip():
             conn.put(script, f"{REMOTE_DIR}/rollback.sh", mode=0o700)
             conn.run(f"sh {REMOTE_DIR}/rollback.sh", check=True)
@@ -161,7 +173,7 @@ class LinuxFrrDriver:
         if left:
             failures.append("FRR did not take the whole config; still different:\n" + left)
         want = expected_sections(target)
-        for sec in ("ovs", "links"):
+        for sec in SECTIONS:
             if sec in want:
                 d = _set_diff(running.get(sec, ""), want[sec])
                 if d:
@@ -293,6 +305,20 @@ def canonical_links(links: list[dict[str, object]]) -> str:
     return "\n".join(sorted(lines)) + ("\n" if lines else "")
 
 
+def canonical_addrs(addrs: list[dict[str, object]]) -> str:
+    """IPv4 addresses per interface (not mgmt0, not 127/8), sorted: ``IFACE ADDR/LEN``."""
+    lines = []
+    for a in addrs:
+        name = str(a.get("ifname", ""))
+        if name == "mgmt0":
+            continue
+        for info in a.get("addr_info") or []:  # type: ignore[attr-defined]
+            if info.get("family") != "inet" or str(info.get("local", "")).startswith("127."):
+                continue
+            lines.append(f"{name} {info['local']}/{info['prefixlen']}")
+    return "\n".join(sorted(lines)) + ("\n" if lines else "")
+
+
 def _port_name(line: str) -> str:
     return line.split()[1]
 
@@ -306,7 +332,7 @@ def _set_diff(running: str, intended: str) -> str:
 
 def expected_sections(target: DeployTarget) -> dict[str, str]:
     exp: dict[str, str] = {}
-    for sec in ("ovs", "links"):
+    for sec in SECTIONS:
         val = target.checks.get(sec)
         if isinstance(val, str):
             exp[sec] = val
@@ -324,7 +350,7 @@ def _down_links(conn: Connection, names: list[str]) -> list[str]:
     return down
 
 
-def restore_script(ovs: str, links: str) -> str:
+def restore_script(ovs: str, links: str, addrs: str = "") -> str:
     """Shell that recreates the OVS ports and lab-made links of a canonical state (idempotent)."""
     cmds = ["set -e"]
     bridge = None
@@ -377,4 +403,8 @@ def restore_script(ovs: str, links: str) -> str:
         if "master" in extra:
             cmds.append(f"ip link set {name} master {extra['master']} 2>/dev/null || true")
         cmds.append(f"ip link set {name} up 2>/dev/null || true")
+    for ln in addrs.splitlines():
+        p = ln.split()
+        if len(p) == 2:
+            cmds.append(f"ip addr replace {p[1]} dev {p[0]} 2>/dev/null || true")
     return "\n".join(cmds) + "\n"

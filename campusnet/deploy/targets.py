@@ -1,0 +1,100 @@
+"""What deploy pushes to each lab node, computed from the same intent that rendering used.
+
+For a lab node: the linux-frr emulation intent of its device (a virtual chassis: its master) rendered
+to ``frr.conf``/``net.sh``/``ovs.sh``, plus the canonical state the node must show afterwards (OVS ports,
+lab-made links, addresses) — the same canonical form the driver reads from the node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from campusnet.deploy.engine import DeployTarget
+from campusnet.platforms import LAB_PLATFORM
+from campusnet.render import render_files, resolve_secrets
+
+if TYPE_CHECKING:
+    from campusnet.intent.models import DeviceIntent
+    from campusnet.lab.plan import LabPlan
+
+
+def expected_ovs(intent: DeviceIntent) -> str:
+    lab = intent.lab
+    if lab is None or lab.ovs_bridge is None:
+        return ""
+    lines = [f"bridge {lab.ovs_bridge}"]
+    for p in sorted(lab.ovs_ports, key=lambda p: p.name):
+        parts = [f" port {p.name}"]
+        if p.tag is not None:
+            parts.append(f"tag={p.tag}")
+        else:
+            trunks = sorted(int(t) for t in p.trunks.split(",") if t.strip())
+            if trunks:
+                parts.append("trunks=" + ",".join(map(str, trunks)))
+        if p.bond_members:
+            parts += ["bond=" + ",".join(sorted(p.bond_members)), "bond_mode=balance-tcp", "lacp=active",
+                      f"lacp-time={'fast' if p.lacp_fast else 'slow'}"]
+        lines.append(" ".join(parts))
+    return "\n".join(lines) + "\n"
+
+
+def expected_links(intent: DeviceIntent) -> str:
+    lines: list[str] = []
+    if intent.evpn:
+        for v in intent.evpn.vnis:
+            lines += [f"{v.lab_bridge} bridge", f"{v.lab_vxlan} vxlan vni={v.vni} master={v.lab_bridge}",
+                      f"{v.lab_bridge_port} veth master={v.lab_bridge}", f"{v.lab_port} veth"]
+    for i in intent.interfaces:
+        if i.kind == "svi":
+            if i.lab_port is not None:
+                lines += [f"{i.name} veth", f"{i.lab_port} veth"]
+            for v in i.vrrp:
+                lines.append(f"{v.macvlan} macvlan link={i.name} mac={v.virtual_mac}")
+    return "\n".join(sorted(set(lines))) + ("\n" if lines else "")
+
+
+def expected_addrs(intent: DeviceIntent) -> str:
+    lines: list[str] = []
+    for i in intent.interfaces:
+        if i.kind == "management":
+            continue
+        v4 = getattr(i, "ipv4", None)
+        if v4 is not None:
+            dev = "lo" if i.kind == "loopback" else i.name
+            lines.append(f"{dev} {v4}")
+        if i.kind == "svi" and i.ipv4 is not None:
+            for v in i.vrrp:
+                lines.append(f"{v.macvlan} {v.virtual_ip}/{i.ipv4.network.prefixlen}")
+    return "\n".join(sorted(lines)) + ("\n" if lines else "")
+
+
+def expected_up(intent: DeviceIntent) -> list[str]:
+    return [i.name for i in intent.interfaces if i.kind == "ethernet" and i.enabled]
+
+
+def lab_target(node: str, host: str, intent: DeviceIntent) -> DeployTarget:
+    emu = intent.emulation or intent
+    if emu.platform != LAB_PLATFORM.slug:
+        raise ValueError(f"{intent.hostname}: no lab emulation intent")
+    files = render_files(resolve_secrets(emu))
+    daemons = list(emu.lab.frr_daemons) if emu.lab else []
+    return DeployTarget(device=node, host=host, driver=LAB_PLATFORM.slug, files=files,
+                        checks={"ovs": expected_ovs(emu), "links": expected_links(emu), "addrs": expected_addrs(emu),
+                                "up": expected_up(emu), "daemons": daemons})
+
+
+def lab_targets(plan: LabPlan, intents: dict[str, DeviceIntent], only: Iterable[str] | None = None
+                ) -> dict[str, DeployTarget]:
+    """Lab node name → target, for every node that stands for a NetBox device with an intent."""
+    wanted = set(only) if only is not None else None
+    out: dict[str, DeployTarget] = {}
+    for node in plan.nodes:
+        if wanted is not None and node.name not in wanted and not (set(node.devices) & wanted):
+            continue
+        for dev in node.devices:
+            it = intents.get(dev)
+            if it is not None and (it.emulation is not None or it.platform == LAB_PLATFORM.slug):
+                out[node.name] = lab_target(node.name, node.mgmt_address, it)
+                break
+    return out
