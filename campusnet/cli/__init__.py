@@ -27,6 +27,7 @@ VERBS = [
     "netbox",
     "snapshot", "validate",
     "lab",
+    "deploy", "verify",
 ]
 
 for _name in VERBS:

@@ -1,0 +1,56 @@
+"""`campusnet verify`: pyATS checks, derived from NetBox intent, that the lab's real state is what NetBox says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="verify")(verify)
+
+
+def verify(
+    snapshot: Path = typer.Option(None, "--snapshot", help="Read this snapshot instead of NetBox."),
+    check: list[str] = typer.Option(None, "--check", "-c",
+                                    help="Only these checks (link-up, lag-bundled, ospf-neighbors, bgp-sessions, "
+                                         "evpn-vnis, reachability, config-sync)."),
+    node: list[str] = typer.Option(None, "--node", "-n", help="Only checks on these lab nodes."),
+    out_dir: Path = typer.Option(None, "--out", help="Where to write latest.json / latest.xml "
+                                                      "(default .campusnet/verify)."),
+    show_passed: bool = typer.Option(False, "--all", help="List passed checks too."),
+) -> None:
+    """Verify the lab against NetBox: links up, LAGs bundled, exactly the OSPF/BGP sessions the data implies,
+    EVPN VNIs present, reachability (building user → DC server and provider test address; VPN user → DC),
+    and no configuration drift. Writes JUnit XML and JSON. Exit code 1 when any check fails."""
+    from campusnet.deploy.targets import lab_targets
+    from campusnet.pipeline import Pipeline
+    from campusnet.verify.expect import expectations
+    from campusnet.verify.run import VerifyContext, run_verify
+
+    pipe = Pipeline.load(snapshot=snapshot)
+    exps = expectations(pipe.snapshot, pipe.plan, pipe.intents)
+    if check:
+        exps = [e for e in exps if e.check in set(check)]
+    if node:
+        exps = [e for e in exps if e.node in set(node)]
+    ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents))
+    rc, results, path = run_verify(ctx, out_dir=out_dir)
+    failed = [r for r in results if not r.passed]
+    t = Table(title=f"verify: {len(results) - len(failed)} passed, {len(failed)} failed")
+    for col in ("check", "device", "expected", "found", "message"):
+        t.add_column(col, overflow="fold")
+    for r in sorted(results, key=lambda r: (r.passed, r.check, r.device)):
+        if r.passed and not show_passed:
+            continue
+        style = "green" if r.passed else "red"
+        t.add_row(f"[{style}]{r.check}[/]", r.device, r.expected[:60], r.found[:60], r.message[:400])
+    out.print(t)
+    out.print(f"results: {path} and {path.with_suffix('.xml')}")
+    if rc != 0 or failed:
+        raise typer.Exit(1)
