@@ -440,17 +440,18 @@ def _node_services(node: LabNode) -> None:
             run([*ns, "ovsdb-server", str(db), f"--remote=punix:{run_dir / 'db.sock'}",
                  "--remote=db:Open_vSwitch,Open_vSwitch,manager_options", "--pidfile", "--detach",
                  "--no-chdir", f"--log-file={Path(env['OVS_LOGDIR']) / 'ovsdb-server.log'}"],
-                obj=node.name, env=env)
+                obj=node.name, env=env, logfile=d / "log" / "ovs-start.log")
             run([*ns, "ovs-vsctl", "--no-wait", "init"], obj=node.name, env=env)
         if _read_pidfile(run_dir / "ovs-vswitchd.pid") is None:
             run([*ns, "ovs-vswitchd", f"unix:{run_dir / 'db.sock'}", "--pidfile", "--detach", "--no-chdir",
-                 f"--log-file={Path(env['OVS_LOGDIR']) / 'ovs-vswitchd.log'}"], obj=node.name, env=env)
+                 f"--log-file={Path(env['OVS_LOGDIR']) / 'ovs-vswitchd.log'}"], obj=node.name, env=env,
+                logfile=d / "log" / "ovs-start.log")
     if node.frr and _read_pidfile(d / "run" / "watchfrr.pid") is None:
-        run([*ns, FRR_INIT, "start"], obj=node.name)
+        run([*ns, FRR_INIT, "start"], obj=node.name, logfile=d / "log" / "frrinit.log")
     if _read_pidfile(d / "ssh" / "sshd.pid") is None:
         (d / "ssh" / "sshd_config").write_text(sshd_config(node))
         run([*ns, "/usr/sbin/sshd", "-f", str(d / "ssh" / "sshd_config"), "-E", str(d / "log" / "sshd.log")],
-            obj=node.name)
+            obj=node.name, logfile=d / "log" / "sshd.log")
 
 
 def _node_ready(node: LabNode) -> list[str]:
