@@ -120,7 +120,7 @@ def deploy_device(
             conn.close()
     result.seconds = round(time.monotonic() - t0, 2)
     if run:
-        run.devices[target.device] = result.as_summary()
+        run.record_device(target.device, result.as_summary())
     return result
 
 

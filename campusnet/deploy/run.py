@@ -47,6 +47,7 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
     src = pipe.snapshot.source
     run.extra["netbox"] = {"url": src.url, "read_at": str(src.read_at), "branch": src.branch,
                            "netbox_version": src.netbox_version}
+    run.save_meta()
     ordered = [targets[k] for k in sorted(targets)]
     if via == "direct":
         results = deploy_many(ordered, commit=commit, run=run, workers=workers,
@@ -78,6 +79,6 @@ def _via_nornir(targets: list[Any], *, commit: bool, run: Run, workers: int,
         res = mr[0].result
         if not isinstance(res, DeviceResult):  # the task itself raised: nornir holds the exception
             res = DeviceResult(name, "failed", error=str(mr[0].exception or res))
-            run.devices[name] = res.as_summary()
+            run.record_device(name, res.as_summary())
         results.append(res)
     return results

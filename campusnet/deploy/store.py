@@ -70,7 +70,26 @@ class Run:
         path = runs_dir() / run_id
         (path / "diffs").mkdir(parents=True, exist_ok=True)
         (path / "rendered").mkdir(exist_ok=True)
-        return cls(run_id, path, datetime.now(UTC).isoformat(), commit)
+        run = cls(run_id, path, datetime.now(UTC).isoformat(), commit)
+        run.save_meta()
+        return run
+
+    @classmethod
+    def open(cls, path: Path) -> Run:
+        """Re-open a run another process created (the Ansible path: one process per host)."""
+        meta = json.loads((path / "run.json").read_text())
+        return cls(meta["run_id"], path, meta["started"], bool(meta["commit"]), extra=meta.get("extra", {}))
+
+    def save_meta(self) -> None:
+        meta = {"run_id": self.run_id, "started": self.started, "commit": self.commit, "extra": self.extra}
+        (self.path / "run.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+
+    def record_device(self, device: str, data: dict[str, Any]) -> None:
+        """One device's result, in a file of its own (safe when hosts run in separate processes)."""
+        self.devices[device] = data
+        d = self.path / "devices"
+        d.mkdir(exist_ok=True)
+        (d / f"{device}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
 
     def write_diff(self, device: str, diff: str) -> None:
         (self.path / "diffs" / f"{device}.diff").write_text(diff)
@@ -82,6 +101,10 @@ class Run:
             (d / name).write_text(text)
 
     def write_summary(self) -> Path:
+        d = self.path / "devices"
+        if d.exists():
+            for f in sorted(d.glob("*.json")):
+                self.devices.setdefault(f.stem, json.loads(f.read_text()))
         data = {"run_id": self.run_id, "started": self.started, "finished": datetime.now(UTC).isoformat(),
                 "commit": self.commit, "devices": self.devices, **self.extra}
         p = self.path / "summary.json"
