@@ -28,6 +28,7 @@ VERBS = [
     "snapshot", "validate",
     "lab",
     "deploy", "verify",
+    "report", "export",
 ]
 
 for _name in VERBS:

@@ -1,0 +1,1 @@
+"""Exports from NetBox for other systems (``campusnet export ...``)."""

@@ -1,0 +1,187 @@
+"""Compliance per device: the intended configuration vs. the latest backup of the running one.
+
+Intended configs come from the library (``campusnet.intent.build_intents`` → ``campusnet.render``) or, with
+``--intended DIR``, from rendered files on disk (``DIR/<device>/<file>`` as ``campusnet render --out`` and
+``runs/<id>/rendered/`` lay them out, or ``DIR/<device>.cfg``).
+
+The comparison is textual and order-insensitive, like the deploy driver's fallback diff: lines that carry
+no configuration (blank, ``!``/``#`` separators, ``Building configuration``, ``frr version``) are ignored.
+A lab backup (platform ``linux-frr``) holds sections (``!! campusnet-section ovs|links``): its FRR section
+is compared with the intended ``frr.conf``. "No backup yet" and "no intended config" are states, not errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from campusnet.errors import CampusnetError
+from campusnet.report.state import Backup
+from campusnet.sot.models import Snapshot
+
+EMULATION_FILES = ("frr.conf", "ovs.sh", "net.sh")
+_VOLATILE = re.compile(r"^(?:!.*|#.*|Building configuration.*|Current configuration.*|frr version.*|"
+                       r"return|end)?$")
+_SECTION = re.compile(r"^!! campusnet-section (\w+)$")
+
+Intended = dict[str, dict[str, str]]  # device -> {file name: text}
+
+
+@dataclass(frozen=True)
+class DeviceCompliance:
+    device: str
+    state: str  # compliant | drift | no-backup | no-intended | render-error
+    platform: str | None
+    backup: str | None  # backup timestamp
+    intended_file: str | None
+    missing: int = 0  # intended lines not in the backup
+    extra: int = 0  # backup lines not intended
+    diff: str = ""  # unified diff intended -> backup (unredacted; the writer redacts)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "compliant"
+
+
+def _lines(text: str) -> list[str]:
+    return [ln.rstrip() for ln in text.splitlines() if not _VOLATILE.match(ln.strip())]
+
+
+def backup_section(text: str, section: str = "frr") -> str:
+    """One section of a sectioned lab backup (the part before any marker is ``frr``)."""
+    out: list[str] = []
+    cur = "frr"
+    for line in text.splitlines():
+        m = _SECTION.match(line)
+        if m:
+            cur = m.group(1)
+            continue
+        if cur == section:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def pick_intended(files: dict[str, str], platform: str | None) -> tuple[str, str] | None:
+    """The rendered file a backup of ``platform`` is compared with."""
+    if not files:
+        return None
+    if platform == "linux-frr":
+        for name in sorted(files):
+            if name.rpartition("/")[2] == "frr.conf":
+                return name, files[name]
+        return None
+    main = {n: t for n, t in files.items() if n.rpartition("/")[2] not in EMULATION_FILES}
+    if not main:
+        return None
+    for suffix in (".cfg", ".conf", ".txt"):
+        hits = sorted(n for n in main if n.endswith(suffix))
+        if hits:
+            return hits[0], main[hits[0]]
+    name = sorted(main)[0]
+    return name, main[name]
+
+
+def compare(device: str, intended: dict[str, str] | None, backup: Backup | None,
+            platform: str | None) -> DeviceCompliance:
+    if backup is None:
+        return DeviceCompliance(device, "no-backup", platform, None, None)
+    plat = backup.platform or platform
+    chosen = pick_intended(intended or {}, plat)
+    if chosen is None:
+        return DeviceCompliance(device, "no-intended", plat, backup.taken, None)
+    name, text = chosen
+    running = backup_section(backup.text) if plat == "linux-frr" else backup.text
+    want, have = _lines(text), _lines(running)
+    want_set = {ln.strip() for ln in want}
+    have_set = {ln.strip() for ln in have}
+    missing, extra = len(want_set - have_set), len(have_set - want_set)
+    diff = "".join(difflib.unified_diff([ln + "\n" for ln in want], [ln + "\n" for ln in have],
+                                        fromfile=f"intended/{device}/{name}",
+                                        tofile=f"backup/{device}/{backup.taken}.cfg", n=2))
+    state = "compliant" if not missing and not extra else "drift"
+    return DeviceCompliance(device, state, plat, backup.taken, name, missing, extra,
+                            diff if state == "drift" else "")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Where intended configs come from
+# --------------------------------------------------------------------------------------------------------
+def intended_from_dir(path: Path) -> Intended:
+    """``DIR/<device>/<file...>`` or ``DIR/<device>.cfg``."""
+    if not path.is_dir():
+        raise CampusnetError("E505", "not a directory of rendered configs", obj=str(path), field="--intended")
+    out: Intended = {}
+    for p in sorted(path.iterdir()):
+        if p.is_dir():
+            out[p.name] = {str(f.relative_to(p)): f.read_text(encoding="utf-8", errors="replace")
+                           for f in sorted(p.rglob("*")) if f.is_file()}
+        elif p.suffix == ".cfg":
+            out[p.stem] = {p.name: p.read_text(encoding="utf-8", errors="replace")}
+    return out
+
+
+def _as_files(rendered: Any, default_name: str) -> dict[str, str]:
+    if isinstance(rendered, str):
+        return {default_name: rendered}
+    if isinstance(rendered, dict):
+        return {str(k): str(v) for k, v in rendered.items()}
+    files = getattr(rendered, "files", None)
+    if isinstance(files, dict):
+        return {str(k): str(v) for k, v in files.items()}
+    raise TypeError(f"unexpected render result {type(rendered).__name__}")
+
+
+def intended_from_library(snapshot: Snapshot) -> tuple[Intended, dict[str, str]] | None:
+    """Intended configs rendered by the library, with per-device errors; None when the renderer is not
+    available in this checkout (then use ``--intended DIR``)."""
+    try:
+        intent_mod = importlib.import_module("campusnet.intent")
+        render_mod = importlib.import_module("campusnet.render")
+    except ImportError:
+        return None
+    build = getattr(intent_mod, "build_intents_collect", None)
+    render: Callable[[Any], Any] | None = getattr(render_mod, "render_device", None)
+    if build is None or render is None:
+        return None
+    intents, errors = build(snapshot)
+    out: Intended = {}
+    errs: dict[str, str] = {str(getattr(e, "obj", None) or "?"): str(e) for e in errors}
+    for name, intent in intents.items():
+        try:
+            files = _as_files(render(intent), f"{name}.cfg")
+            emu = getattr(intent, "emulation", None)
+            if emu is not None:
+                for k, v in _as_files(render(emu), "frr.conf").items():
+                    files.setdefault(k if k.rpartition("/")[2] in EMULATION_FILES else f"emulation/{k}", v)
+        except CampusnetError as exc:
+            errs[name] = str(exc)
+            continue
+        out[name] = files
+    return out, errs
+
+
+def compliance(snapshot: Snapshot, backups: dict[str, Backup], intended: Intended | None,
+               render_errors: dict[str, str]) -> list[DeviceCompliance]:
+    """One row per device that has an intended config, a backup or a render error (snapshot order)."""
+    names = [d.name for d in snapshot.devices]
+    known = set(names)
+    names += sorted((set(backups) | set(intended or {})) - known)
+    rows = []
+    for n in names:
+        files = (intended or {}).get(n)
+        b = backups.get(n)
+        if n in render_errors and files is None:
+            rows.append(DeviceCompliance(n, "render-error", None, b.taken if b else None, None,
+                                         error=render_errors[n]))
+            continue
+        if files is None and b is None:
+            continue
+        dev_platform = snapshot.device(n).platform if n in known else None
+        rows.append(compare(n, files, b, dev_platform))
+    return rows
