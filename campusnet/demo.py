@@ -54,7 +54,8 @@ class DemoReport:
         if self.facts:
             lines += ["## Facts", ""] + [f"- {k}: {v}" for k, v in self.facts.items()] + [""]
         if self.devices:
-            lines += ["## Devices (deploy)", "", "| node | status | diff lines | seconds | note |", "|---|---|---:|---:|---|"]
+            lines += ["## Devices (deploy)", "", "| node | status | diff lines | seconds | note |",
+                      "|---|---|---:|---:|---|"]
             for d, v in sorted(self.devices.items()):
                 note = (v.get("error") or "; ".join(v.get("post_check_failures") or []))[:120]
                 lines.append(f"| {d} | {v['status']} | {v.get('diff_lines', 0)} | {v.get('seconds', 0)} | {note} |")
@@ -158,7 +159,7 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
         while True:
             attempt += 1
             ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents))
-            rc, results, path = run_verify(ctx)
+            _rc, results, path = run_verify(ctx)
             failed = [r for r in results if not r.passed]
             if not failed or time.monotonic() > deadline:
                 break

@@ -29,6 +29,7 @@ VERBS = [
     "lab",
     "deploy", "verify",
     "report", "export",
+    "demo",
 ]
 
 for _name in VERBS:
