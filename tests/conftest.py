@@ -65,3 +65,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+# ---- intent / render / golden files (owner: the templates part; keep this block self-contained) ----------
+SNAPSHOTS = Path(__file__).parent / "fixtures" / "snapshots"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/ from the current intent and templates (review the diff)")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def fake_secret(name: str) -> str:
+    """The fixed value every secret has in golden files."""
+    return f"FAKE-{name}"
+
+
+@pytest.fixture(scope="session")
+def small_intents():  # type: ignore[no-untyped-def]
+    from campusnet.intent import build_intents
+    from campusnet.sot.models import Snapshot
+
+    return build_intents(Snapshot.load(SNAPSHOTS / "small.json"))

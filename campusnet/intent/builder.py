@@ -433,6 +433,8 @@ class _DeviceBuilder:
         runs_ospf = bool(ospf_local)
 
         for i in by_kind["management"]:
+            if i.device != dev.name:
+                continue  # a virtual chassis is managed through its master
             if self.emulation:
                 name = p.management_name
             else:

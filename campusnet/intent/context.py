@@ -155,7 +155,7 @@ class Context:
 
     def static_routes(self) -> tuple[StaticRoute, ...]:
         raw = self.get("static_routes", ())
-        if not isinstance(raw, list):
+        if not isinstance(raw, list | tuple):
             raise self.error("static_routes", "expected a list of {prefix, next_hop}")
         out: list[StaticRoute] = []
         for n, item in enumerate(raw):
@@ -176,7 +176,7 @@ class Context:
 
     def networks(self, path: str) -> tuple[IPv4Network, ...]:
         raw = self.get(path, ())
-        if not isinstance(raw, list):
+        if not isinstance(raw, list | tuple):
             raise self.error(path, "expected a list of prefixes")
         out: list[IPv4Network] = []
         for item in raw:

@@ -59,7 +59,7 @@ class Platform(BaseModel):
     slug: str  # NetBox platform slug
     name: str
     template_subdir: str  # under templates/
-    outputs: tuple[tuple[str, str], ...]  # (file name pattern with {host}, template), rendered in order
+    outputs: tuple[tuple[str, str], ...]  # (file name, may hold {host}; template), rendered in order
     netutils_name: str  # netutils' normalised name (netmiko's), key of netutils.lib_mapper
     hier_config_platform: HierPlatform | None = None
     capabilities: Capabilities = Capabilities()

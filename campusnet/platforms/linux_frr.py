@@ -63,7 +63,7 @@ LINUX_FRR = LinuxFrr(
     slug="linux-frr",
     name="FRRouting 8.4 + Open vSwitch on Linux",
     template_subdir="linux_frr",
-    outputs=(("{host}/frr.conf", "main.j2"), ("{host}/ovs.sh", "ovs.sh.j2"), ("{host}/net.sh", "net.sh.j2")),
+    outputs=(("frr.conf", "main.j2"), ("ovs.sh", "ovs.sh.j2"), ("net.sh", "net.sh.j2")),
     netutils_name="linux",
     hier_config_platform=None,  # FRR diffs come from frr-reload.py, not hier_config
     capabilities=Capabilities(evpn=True, dhcp_relay=False, mgmt_vrf=False, frr=True, ovs=True),

@@ -1,0 +1,191 @@
+"""DeviceIntent → configuration text. The one rendering path: the CLI, the Nornir task and the Ansible
+playbook all call :func:`render_device` / :func:`render_all`.
+
+One Jinja environment (StrictUndefined, trim_blocks, lstrip_blocks, keep_trailing_newline). Templates live
+in ``templates/<platform>/``; ``main.j2`` includes one template per section by short name (an include is
+resolved next to the including template). Secrets referenced in the intent (``SecretRef``) are resolved
+here, at render time, from ``CAMPUSNET_SECRET_<NAME>`` or a 0600 file ``<state>/secrets/<NAME>``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from campusnet import settings
+from campusnet.errors import CampusnetError
+from campusnet.intent.models import Bgp, DeviceIntent, SecretRef, Services
+from campusnet.platforms import get_platform
+
+LAB_DIR = "lab"
+SecretResolver = Callable[[str], str]
+
+
+# --------------------------------------------------------------------------------------------------------
+# secrets
+# --------------------------------------------------------------------------------------------------------
+def secret_env_name(name: str) -> str:
+    """``snmp-community`` → ``CAMPUSNET_SECRET_SNMP_COMMUNITY``."""
+    return "CAMPUSNET_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def resolve_secret(name: str) -> str:
+    """The value of secret ``name``: environment first, then a private file in the state directory."""
+    value = os.environ.get(secret_env_name(name))
+    if value:
+        return value
+    path = settings.state_dir() / "secrets" / name
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise CampusnetError("E305", f"secret file {path} is readable by others (mode {mode:o}): chmod 600",
+                                 obj=name, field="secret_ref")
+        return path.read_text(encoding="utf-8").strip()
+    raise CampusnetError("E304", f"secret not found: set {secret_env_name(name)} or write {path} (mode 0600)",
+                         obj=name, field="secret_ref")
+
+
+def _resolve(value: Any, resolver: SecretResolver) -> Any:
+    return resolver(value.secret_ref) if isinstance(value, SecretRef) else value
+
+
+def resolve_secrets(intent: DeviceIntent, resolver: SecretResolver = resolve_secret) -> DeviceIntent:
+    """A copy of the intent with every :class:`SecretRef` replaced by its value (services, BGP passwords)."""
+    upd: dict[str, Any] = {}
+    svc: Services = intent.services
+    s_upd: dict[str, Any] = {}
+    if svc.snmp is not None and isinstance(svc.snmp.community, SecretRef):
+        s_upd["snmp"] = svc.snmp.model_copy(update={"community": _resolve(svc.snmp.community, resolver)})
+    if svc.aaa is not None and isinstance(svc.aaa.key, SecretRef):
+        s_upd["aaa"] = svc.aaa.model_copy(update={"key": _resolve(svc.aaa.key, resolver)})
+    if s_upd:
+        upd["services"] = svc.model_copy(update=s_upd)
+    bgp: Bgp | None = intent.bgp
+    if bgp is not None and any(isinstance(n.password, SecretRef) for n in bgp.neighbors):
+        upd["bgp"] = bgp.model_copy(update={"neighbors": tuple(
+            n.model_copy(update={"password": _resolve(n.password, resolver)}) for n in bgp.neighbors)})
+    if intent.emulation is not None:
+        upd["emulation"] = resolve_secrets(intent.emulation, resolver)
+    return intent.model_copy(update=upd) if upd else intent
+
+
+# --------------------------------------------------------------------------------------------------------
+# the environment
+# --------------------------------------------------------------------------------------------------------
+class _Environment(jinja2.Environment):
+    def join_path(self, template: str, parent: str) -> str:
+        """``{% include "bgp.j2" %}`` inside ``huawei_vrp/main.j2`` means ``huawei_vrp/bgp.j2``."""
+        if "/" in template or "/" not in parent:
+            return template
+        return parent.rsplit("/", 1)[0] + "/" + template
+
+
+@lru_cache(maxsize=4)
+def environment(templates: Path | None = None) -> jinja2.Environment:
+    env = _Environment(
+        loader=jinja2.FileSystemLoader(str(templates or settings.templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        auto_reload=False,
+    )
+    return env
+
+
+def _context(intent: DeviceIntent) -> dict[str, Any]:
+    ctx: dict[str, Any] = {name: getattr(intent, name) for name in DeviceIntent.model_fields}
+    ctx["intent"] = intent
+    return ctx
+
+
+def render_files(intent: DeviceIntent, *, templates: Path | None = None) -> dict[str, str]:
+    """Render one intent for its own platform: ``{relative file name: text}`` (no secret resolution)."""
+    platform = get_platform(intent.platform, obj=intent.hostname)
+    env = environment(templates)
+    ctx = _context(intent)
+    out: dict[str, str] = {}
+    for pattern, template in platform.outputs:
+        name = f"{platform.template_subdir}/{template}"
+        try:
+            text = env.get_template(name).render(ctx)
+        except jinja2.TemplateError as exc:
+            raise CampusnetError("E306", f"template {name} failed: {exc}", obj=intent.hostname,
+                                 field=getattr(exc, "name", None) or name) from None
+        out[pattern.format(host=intent.hostname)] = text
+    return out
+
+
+def render_device(intent: DeviceIntent, *, secrets: SecretResolver | None = None, lab: bool = True,
+                  templates: Path | None = None) -> dict[str, str]:
+    """All files of one device, keyed by path relative to the device's directory: its platform's files
+    (``<host>.cfg`` for VRP/Comware; ``frr.conf``, ``ovs.sh``, ``net.sh`` for linux-frr) and, for a lab
+    device, its emulation's ``lab/frr.conf``, ``lab/ovs.sh``, ``lab/net.sh``. Secrets are resolved."""
+    resolved = resolve_secrets(intent, secrets or resolve_secret)
+    files = render_files(resolved, templates=templates)
+    if lab and resolved.emulation is not None:
+        for name, text in render_files(resolved.emulation, templates=templates).items():
+            files[f"{LAB_DIR}/{name}"] = text
+    return files
+
+
+def lab_files(intent: DeviceIntent, *, secrets: SecretResolver | None = None) -> dict[str, str]:
+    """The emulation files of a lab device (``frr.conf``, ``ovs.sh``, ``net.sh``); empty for others."""
+    if intent.emulation is None:
+        return {}
+    return render_files(resolve_secrets(intent.emulation, secrets or resolve_secret))
+
+
+@dataclass
+class RenderSummary:
+    devices: int = 0
+    files: int = 0
+    changed: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    per_platform: dict[str, int] = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+
+
+def render_all(intents: Mapping[str, DeviceIntent] | Iterable[DeviceIntent], out_dir: Path | str, *,
+               progress: Callable[[str], None] | None = None, secrets: SecretResolver | None = None,
+               lab: bool = True, templates: Path | None = None) -> RenderSummary:
+    """Render every intent into ``out_dir/<host>/<file>`` (see :func:`render_device`); files whose content
+    did not change are not rewritten. ``progress(hostname)`` is called after each device."""
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    items = intents.values() if isinstance(intents, Mapping) else intents
+    summary = RenderSummary()
+    made: set[Path] = set()
+    for intent in items:
+        files = render_device(intent, secrets=secrets, lab=lab, templates=templates)
+        summary.devices += 1
+        summary.per_platform[intent.platform] = summary.per_platform.get(intent.platform, 0) + 1
+        for rel, text in files.items():
+            path = out / intent.hostname / rel
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            data = text.encode("utf-8")
+            summary.files += 1
+            summary.bytes += len(data)
+            if not path.exists() or path.read_bytes() != data:
+                path.write_bytes(data)
+                summary.changed += 1
+                if rel.endswith(".sh"):
+                    path.chmod(0o755)
+            summary.written.append(path)
+        if progress is not None:
+            progress(intent.hostname)
+    summary.seconds = time.perf_counter() - t0
+    return summary
