@@ -1,0 +1,142 @@
+"""The deploy lifecycle with a scripted driver: backup always, dry run pushes nothing, failed post-check
+rolls back and proves it, one device's exception never escapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from campusnet.deploy import engine
+from campusnet.deploy.engine import DeployTarget, deploy_device
+from campusnet.deploy.store import Run, latest_backup
+
+
+class FakeConn:
+    def __init__(self, device: str):
+        self.device = device
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FakeDriver:
+    name = "fake"
+
+    def __init__(self, running: str, *, checks: list[str] | None = None, apply_raises: bool = False,
+                 restore_works: bool = True):
+        self.state = running
+        self.checks = checks or []
+        self.apply_raises = apply_raises
+        self.restore_works = restore_works
+        self.applied: list[str] = []
+
+    def running(self, conn: Any) -> str:
+        return self.state
+
+    def diff(self, conn: Any, files: dict[str, str], running: str, target: Any = None) -> str:
+        return "" if running == files["cfg"] else f"- {running}\n+ {files['cfg']}\n"
+
+    def apply(self, conn: Any, files: dict[str, str], target: Any = None) -> None:
+        self.applied.append(files["cfg"])
+        self.state = files["cfg"]
+        if self.apply_raises:
+            raise RuntimeError("device said no")
+
+    def post_checks(self, conn: Any, target: Any) -> list[str]:
+        return list(self.checks)
+
+    def restore(self, conn: Any, backup: str) -> None:
+        if self.restore_works:
+            self.state = backup
+
+    def normalise(self, text: str) -> str:
+        return text
+
+
+@pytest.fixture(autouse=True)
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CAMPUSNET_STATE", str(tmp_path))
+    return tmp_path
+
+
+def _target() -> DeployTarget:
+    return DeployTarget(device="r1", host="10.254.0.1", driver="fake", files={"cfg": "new"})
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, drv: FakeDriver, *, commit: bool, **kw: Any) -> engine.DeviceResult:
+    monkeypatch.setattr(engine, "driver_for", lambda key: drv)
+    return deploy_device(_target(), commit=commit, run=Run.new(commit=commit), connect=lambda t: FakeConn(t.device),
+                         **kw)
+
+
+def test_dry_run_backs_up_and_pushes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = FakeDriver("old")
+    r = _run(monkeypatch, drv, commit=False)
+    assert r.status == "would-change"
+    assert drv.applied == []
+    backup = latest_backup("r1")
+    assert backup is not None and backup.read_text() == "old"
+    assert r.diff_lines == 2
+
+
+def test_in_sync_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = _run(monkeypatch, FakeDriver("new"), commit=True)
+    assert r.status == "unchanged"
+
+
+def test_commit_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = FakeDriver("old")
+    r = _run(monkeypatch, drv, commit=True)
+    assert r.status == "changed" and drv.state == "new"
+
+
+def test_failed_post_check_rolls_back_to_the_backup(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = FakeDriver("old", checks=["interface eth1 is not up"])
+    r = _run(monkeypatch, drv, commit=True)
+    assert r.status == "rolled-back"
+    assert drv.state == "old"
+    assert r.post_check_failures == ["interface eth1 is not up"]
+
+
+def test_forced_post_check_failure_rolls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = FakeDriver("old")
+    r = _run(monkeypatch, drv, commit=True, fail_post_check=True)
+    assert r.status == "rolled-back" and drv.state == "old"
+
+
+def test_rollback_that_does_not_take_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = FakeDriver("old", checks=["bad"], restore_works=False)
+    r = _run(monkeypatch, drv, commit=True)
+    assert r.status == "failed"
+    assert "rollback did not restore" in (r.error or "")
+
+
+def test_apply_exception_is_contained_and_rolled_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = FakeDriver("old", apply_raises=True)
+    r = _run(monkeypatch, drv, commit=True)
+    assert r.status == "rolled-back"
+    assert "device said no" in (r.error or "")
+    assert drv.state == "old"
+
+
+def test_backups_are_never_overwritten(monkeypatch: pytest.MonkeyPatch, state: Path) -> None:
+    for _ in range(3):
+        _run(monkeypatch, FakeDriver("old"), commit=False)
+    files = sorted((state / "backups" / "r1").glob("*.cfg"))
+    assert len(files) == 3
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+
+
+def test_summary_records_every_device(monkeypatch: pytest.MonkeyPatch, state: Path) -> None:
+    monkeypatch.setattr(engine, "driver_for", lambda key: FakeDriver("old"))
+    run = Run.new(commit=False)
+    deploy_device(_target(), commit=False, run=run, connect=lambda t: FakeConn(t.device))
+    path = run.write_summary()
+    import json
+
+    data = json.loads(path.read_text())
+    assert data["devices"]["r1"]["status"] == "would-change"
+    assert (run.path / "diffs" / "r1.diff").read_text().startswith("- old")
