@@ -171,13 +171,14 @@ def sanitize_svg(svg: str, link_for_device: Callable[[int], str | None], redacto
 
 
 def fetch_elevations(f: Fetcher, racks: Mapping[int, str], faces: tuple[str, ...] = ("front", "rear"),
-                     workers: int = 8) -> dict[tuple[str, str], str]:
-    """Raw elevation SVGs ``{(rack key, face): svg}`` for every rack and face, fetched in parallel."""
+                     workers: int = 8) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+    """Raw elevation SVGs ``{(rack key, face): svg}`` for every rack and face, fetched in parallel, and the
+    ones NetBox could not render ``{(rack key, face): reason}`` (the report draws those from the snapshot)."""
     assert f._client is not None, "use Fetcher as a context manager"
     client = f._client
     jobs = [(rid, key, face) for rid, key in racks.items() for face in faces]
 
-    def one(job: tuple[int, str, str]) -> tuple[tuple[str, str], str]:
+    def one(job: tuple[int, str, str]) -> tuple[tuple[str, str], str, str]:
         rid, key, face = job
         with f._lock:
             f.requests += 1
@@ -188,13 +189,26 @@ def fetch_elevations(f: Fetcher, racks: Mapping[int, str], faces: tuple[str, ...
         except httpx.HTTPError as exc:
             raise CampusnetError("E110", f"NetBox did not answer the elevation of rack {key}: "
                                  f"{type(exc).__name__}") from None
-        if r.status_code >= 400:
-            raise CampusnetError("E113", f"NetBox answered HTTP {r.status_code} for the {face} elevation",
-                                 obj=f"rack {key}")
-        return (key, face), r.text
+        if r.status_code in (401, 403):
+            raise CampusnetError("E111", f"NetBox refused the token for the elevation of rack {key} "
+                                 f"(HTTP {r.status_code})")
+        if r.status_code >= 400 or "<svg" not in r.text[:2000]:
+            try:
+                detail = str(r.json().get("exception") or r.json().get("detail") or "")
+            except ValueError:
+                detail = ""
+            return (key, face), "", f"HTTP {r.status_code}{' ' + detail if detail else ''}"
+        return (key, face), r.text, ""
 
+    svgs: dict[tuple[str, str], str] = {}
+    errors: dict[tuple[str, str], str] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(one, jobs))
+        for k, svg, error in pool.map(one, jobs):
+            if error:
+                errors[k] = error
+            else:
+                svgs[k] = svg
+    return svgs, errors
 
 
 @dataclass
@@ -203,6 +217,7 @@ class NetBoxExtras:
 
     changes: ChangeLog | None = None
     elevations: dict[tuple[str, str], str] = field(default_factory=dict)  # sanitised SVG
+    elevation_errors: dict[tuple[str, str], str] = field(default_factory=dict)  # NetBox could not render
     requests: int = 0
     seconds: float = 0.0
     url: str = ""
@@ -219,7 +234,7 @@ def read_extras(target: NetBoxTarget, racks: Mapping[int, str], redactor: Redact
         fut_changes = pool.submit(fetch_changes, f, redactor, max_changes, workers)
         fut_elev = pool.submit(fetch_elevations, f, racks, ("front", "rear"), workers)
         changes = fut_changes.result()
-        raw = fut_elev.result()
+        raw, errors = fut_elev.result()
     elevations = {k: sanitize_svg(v, link_for_device, redactor) for k, v in raw.items()}
-    return NetBoxExtras(changes=changes, elevations=elevations, requests=f.requests,
+    return NetBoxExtras(changes=changes, elevations=elevations, elevation_errors=errors, requests=f.requests,
                         seconds=round(time.monotonic() - t0, 3), url=target.url)

@@ -294,7 +294,7 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
             rack_ctx = []
             for rk in sorted((rk for rk in snap.racks if rk.site == s.slug and (rk.location or "") == lk),
                              key=lambda rk: rk.name):
-                rrows = [r for r in lrows if r["rack"] == rk.key]
+                rrows = [r for r in rows if r["rack"] == rk.key]  # by the rack, whatever the device says
                 used = sum(snap.device(r["name"]).device_type.u_height for r in rrows if r["position"] is not None)
                 rack_ctx.append({"name": rk.name, "anchor": anchor(rk.key), "u_used": f"{used:g}",
                                  "u_height": rk.u_height, "devices": _sub(devices, rrows, inv_cols)})
@@ -308,7 +308,16 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
            dev_link=dev_link, dev_anchor=dev_anchor)
 
     # ---- racks and elevations ---------------------------------------------------------------------------
-    from_netbox = inp.extras is not None and bool(inp.extras.elevations)
+    if inp.extras is None:
+        elevation_source = f"drawn from the snapshot: NetBox not read ({inp.offline_reason or 'offline'})"
+    elif inp.extras.elevation_errors and not inp.extras.elevations:
+        reasons = sorted(set(inp.extras.elevation_errors.values()))
+        elevation_source = ("drawn from the snapshot: NetBox could not render them (" + "; ".join(reasons)[:300]
+                            + ")")
+    else:
+        elevation_source = "rendered by NetBox" + (
+            f"; {len(inp.extras.elevation_errors)} drawn from the snapshot where NetBox failed"
+            if inp.extras.elevation_errors else "")
     rack_groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     rack_rows = {r["rack"]: r for r in racks.rows}
     for rk in sorted(snap.racks, key=lambda r: (r.site, r.location or "", r.name)):
@@ -329,7 +338,7 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
              "capacity": f"{cap} W" if cap is not None else "— (no feed)",
              "meter": charts.meter(row["draw_w"], cap), "feeds": row["feeds"], "elevations": elevs})
     w.page("racks.html", "racks.html", "Racks and elevations", racks=list(rack_groups.items()),
-           elevation_source="rendered by NetBox" if from_netbox else "drawn from the snapshot: NetBox not read")
+           elevation_source=elevation_source)
 
     # ---- power ------------------------------------------------------------------------------------------
     rack_charts = []

@@ -166,19 +166,35 @@ def vlans_table(snap: Snapshot) -> Table:
     for p in snap.prefixes:
         if p.vlan:
             prefixes[p.vlan].append(p.prefix)
+    by_vid: dict[int, list[str]] = defaultdict(list)
+    for v in snap.vlans:
+        by_vid[v.vid].append(v.key)
+    site_of = {d.name: d.site for d in snap.devices}
+
+    def svi_vlan(i: Any) -> str | None:
+        """The SVI's VLAN: its untagged VLAN, or (older data) the one VLAN with its VID at its site."""
+        if i.untagged_vlan or i.untagged_vid is None:
+            return i.untagged_vlan  # type: ignore[no-any-return]
+        cands = by_vid.get(i.untagged_vid, [])
+        site = site_of.get(i.device, "")
+        local = [k for k in cands if site and (k.startswith(f"{site}:") or k.startswith(f"{site}-"))]
+        pick = local or cands
+        return pick[0] if len(pick) == 1 else None
+
     gateways: dict[str, list[str]] = defaultdict(list)
     for i in snap.interfaces:
-        if i.type == "virtual" and i.untagged_vlan:
+        vkey = svi_vlan(i) if i.type == "virtual" else None
+        if vkey:
             gw = f"{i.device} {i.name}"
             if i.ip_addresses:
                 gw += f" {', '.join(i.ip_addresses)}"
-            gateways[i.untagged_vlan].append(gw)
+            gateways[vkey].append(gw)
             for fa in i.fhrp:
                 g = snap.fhrp_group(fa.group)
                 if g is not None and g.vips:
                     vip = f"VIP {', '.join(g.vips)} ({g.protocol} {g.group_id})"
-                    if vip not in gateways[i.untagged_vlan]:
-                        gateways[i.untagged_vlan].append(vip)
+                    if vip not in gateways[vkey]:
+                        gateways[vkey].append(vip)
     t = Table("vlans", "VLAN plan", ["group", "vid", "name", "site", "tenant", "role", "status", "prefixes",
                                      "gateways", "owners", "description"])
     for v in sorted(snap.vlans, key=lambda v: (v.group or v.site or "", v.vid)):
