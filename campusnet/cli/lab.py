@@ -88,7 +88,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         return
     t = Table("node", "kind", "mgmt", "ok", "daemons", "RSS MiB")
     for n in st.nodes:
-        daemons = " ".join(f"{k}:{v or '[red]down[/]'}" for k, v in n.pids.items())
+        down = [k for k, v in n.pids.items() if v is None]
+        daemons = f"{len(n.pids) - len(down)}/{len(n.pids)} up" + (f" [red]down: {' '.join(down)}[/]" if down else "")
         t.add_row(n.name, n.kind, n.mgmt, "[green]yes[/]" if n.healthy else "[red]no[/]", daemons,
                   f"{n.rss_kib / 1024:.1f}")
     out.print(t)

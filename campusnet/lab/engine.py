@@ -23,6 +23,7 @@ it after a crash; it also sweeps ``cn-*`` namespaces carrying our marker.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import ipaddress
 import json
 import os
@@ -380,11 +381,24 @@ def _start_holder(node: LabNode) -> dict[str, int]:
     return rec
 
 
-def _node_base(node: LabNode, day0: Path, existing_ns: set[str]) -> bool:
+def _fingerprint(plan: LabPlan, node: LabNode) -> str:
+    """What a running node was built from: the node and its links. A change restarts it from day 0."""
+    text = node.model_dump_json() + "".join(lk.model_dump_json() for lk in plan.links_of(node.name))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _node_base(node: LabNode, day0: Path, existing_ns: set[str], fingerprint: str) -> bool:
     """Namespace, sysctls, lo, mgmt0, holder. Returns True when the node was (re)started from day 0."""
     ns = node.ns
-    rec_pending = {"ns": ns, "kind": node.kind, "mgmt_peer": mgmt_peer_name(node.name)}
+    before = _load_journal()["nodes"].get(node.name, {})
+    changed = before.get("fingerprint") not in (None, fingerprint)
+    rec_pending = {"ns": ns, "kind": node.kind, "mgmt_peer": mgmt_peer_name(node.name), "fingerprint": fingerprint}
     _journal_update(lambda j: j["nodes"].setdefault(node.name, {}).update(rec_pending))
+    if changed and ns in existing_ns:
+        # rebuilt from scratch: its processes, namespace and veths go (the peers' veth ends with them)
+        _kill_all(_ns_pids(ns))
+        run(["ip", "netns", "del", ns], obj=node.name)
+        existing_ns.discard(ns)
     if ns not in existing_ns:
         run(["ip", "netns", "add", ns], obj=node.name)
     marker = Path("/etc/netns") / ns
@@ -564,7 +578,7 @@ def lab_up(plan: LabPlan, configs_dir: Path | None = None, *, log: Log = _nolog,
     _ensure_bridge(plan)
     existing_ns = set(_list_ns())
     log(f"namespaces, mgmt0 and holders for {len(plan.nodes)} nodes")
-    fresh = _parallel(lambda n: _node_base(n, day0, existing_ns), plan.nodes)
+    fresh = _parallel(lambda n: _node_base(n, day0, existing_ns, _fingerprint(plan, n)), plan.nodes)
     times["namespaces"] = time.monotonic() - t0
 
     t1 = time.monotonic()

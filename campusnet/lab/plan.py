@@ -181,6 +181,13 @@ def _physical(i: Interface) -> bool:
     return not i.mgmt_only and i.type not in _NOT_PHYSICAL and not i.name.lower().startswith("loopback")
 
 
+def _addresses(snap: Snapshot, device: str, name: str) -> list[str]:
+    """An interface's addresses: those on the interface record and those assigned to it in IPAM."""
+    out = list(snap.interface(device, name).ip_addresses)
+    out += [ip.address for ip in snap.ips_of(device, name) if ip.address not in out]
+    return out
+
+
 def _other_host(campus_ip: str) -> str | None:
     """The other address of a point-to-point subnet (/31 or /30)."""
     itf = ipaddress.ip_interface(campus_ip)
@@ -233,7 +240,7 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
         iface_maps[node] = mapping
         is_host = master.role == TEST_HOST_ROLE
         needs_ovs = any(i.mode or i.is_lag or i.lag for i in all_ifaces)
-        routes = bool(master.primary_ip4) or any(i.ip_addresses for i in all_ifaces)
+        routes = bool(master.primary_ip4) or any(_addresses(snap, i.device, i.name) for i in all_ifaces)
         kind: NodeKind = "host" if is_host else ("switch" if needs_ovs else "router")
         frr = not is_host and (routes or kind == "router")
         nodes[node] = {
@@ -303,8 +310,8 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
         ifs: list[LabInterface] = []
         peers: list[BgpPeer] = []
         for idx, (circ, dev, ifname) in enumerate(circuits, start=1):
-            campus_ip = next((ip for ip in snap.interface(dev, ifname).ip_addresses
-                              if ipaddress.ip_interface(ip).version == 4), None)
+            campus_ip = next((ip for ip in _addresses(snap, dev, ifname) if ipaddress.ip_interface(ip).version == 4),
+                             None)
             mine = _other_host(campus_ip) if campus_ip else None
             linux = f"eth{idx}"
             ifs.append(LabInterface(linux=linux, device="", netbox=circ.key, address=mine))
