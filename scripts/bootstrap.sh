@@ -11,6 +11,7 @@ APT_PACKAGES=(
   openvswitch-switch                 # L2 switches of the lab (userspace datapath)
   openssh-server openssh-client      # sshd per lab node; deploys go over real SSH
   iproute2 procps psmisc util-linux  # ip netns, nsenter, unshare
+  iputils-ping                       # reachability checks from the lab's test hosts
   chromium                           # the auditor report's browser test
 )
 
