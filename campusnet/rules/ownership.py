@@ -10,15 +10,15 @@ from campusnet.sot.models import Snapshot
 OWNED_TYPES = ("dcim.device", "ipam.prefix", "ipam.vlan", "circuits.circuit")
 
 
-def _owned(snap: Snapshot) -> Iterator[tuple[str, str, str | None]]:
+def _owned(snap: Snapshot) -> Iterator[tuple[str, str, str | None, str | None]]:
     for d in snap.devices:
-        yield "dcim.device", d.key, d.tenant
+        yield "dcim.device", d.key, d.tenant, d.owner
     for p in snap.prefixes:
-        yield "ipam.prefix", p.key, p.tenant
+        yield "ipam.prefix", p.key, p.tenant, p.owner
     for v in snap.vlans:
-        yield "ipam.vlan", v.key, v.tenant
+        yield "ipam.vlan", v.key, v.tenant, v.owner
     for c in snap.circuits:
-        yield "circuits.circuit", c.key, c.tenant
+        yield "circuits.circuit", c.key, c.tenant, c.owner
 
 
 @rule("tenant-set", "ownership")
@@ -27,7 +27,7 @@ def tenant_set(snap: Snapshot) -> Iterator[Violation]:
 
     The tenant says whose the object is (an IT Office section or a partner: China Telecom, the
     mobile-campus integrator, Bank A, Bank B); reports, access rights and charging follow it."""
-    for otype, key, tenant in _owned(snap):
+    for otype, key, tenant, _owner in _owned(snap):
         if not tenant:
             yield Violation(rule="tenant-set", object_type=otype, object_name=key, field="tenant",
                             message="no tenant")
@@ -38,11 +38,16 @@ def tenant_set(snap: Snapshot) -> Iterator[Violation]:
 
 @rule("owner-assigned", "ownership")
 def owner_assigned(snap: Snapshot) -> Iterator[Violation]:
-    """Every device, prefix, VLAN and circuit has a contact assignment with role ``owner``.
+    """Every device, prefix, VLAN and circuit has a contact assignment with role ``owner``
+    (a VLAN: its NetBox ``owner``, as NetBox 4.7 refuses contact assignments on VLANs).
 
     "Every object has an owner and every owner knows what it owns": the owner is the person or
-    section called when the object breaks or must change."""
-    for otype, key, _tenant in _owned(snap):
+    section called when the object breaks or must change. NetBox 4.7 allows contacts on devices,
+    prefixes and circuits but not on VLANs; a VLAN is owned through NetBox's native ``owner`` field
+    (users.Owner) instead."""
+    for otype, key, _tenant, native in _owned(snap):
+        if native and otype == "ipam.vlan":
+            continue
         if not snap.owners(otype, key):
             roles = sorted({a.role or "-" for a in snap.assignments(otype, key)})
             extra = f" (contacts with roles {', '.join(roles)} only)" if roles else ""

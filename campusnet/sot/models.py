@@ -289,6 +289,7 @@ class Device(_Model):
     face: str | None = None  # front | rear
     status: str
     tenant: str | None = None
+    owner: str | None = None  # NetBox 4.5+ native owner (users.Owner name)
     virtual_chassis: str | None = None
     vc_position: int | None = None
     vc_master: bool = False
@@ -459,6 +460,7 @@ class VLAN(_Model):
     site: str | None = None
     group: str | None = None  # VLAN group slug
     tenant: str | None = None
+    owner: str | None = None  # NetBox native owner: VLANs cannot carry contact assignments in 4.7
     role: str | None = None
     status: str
     description: str = ""
@@ -490,6 +492,7 @@ class Prefix(_Model):
     site: str | None = None  # the scope's site (NetBox's cached _site)
     vlan: str | None = None  # VLAN key
     tenant: str | None = None
+    owner: str | None = None
     role: str | None = None
     status: str
     is_pool: bool = False
@@ -614,6 +617,7 @@ class Circuit(_Model):
     type: str  # circuit type slug
     status: str
     tenant: str | None = None
+    owner: str | None = None
     commit_rate: int | None = None
     description: str = ""
     tags: tuple[str, ...] = ()

@@ -103,7 +103,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "device_types": ("dcim/device-types", "id,manufacturer,model,slug,u_height,is_full_depth"),
     "virtual_chassis": ("dcim/virtual-chassis", "id,name,domain,master"),
     "devices": ("dcim/devices", "id,name,role,device_type,platform,site,location,rack,position,face,status,"
-                                "tenant,virtual_chassis,vc_position,primary_ip4,primary_ip6,oob_ip,serial,"
+                                "tenant,owner,virtual_chassis,vc_position,primary_ip4,primary_ip6,oob_ip,serial,"
                                 "asset_tag,description,tags,custom_fields,config_context"),
     "interfaces": ("dcim/interfaces", "id,device,name,label,type,enabled,mtu,speed,mode,untagged_vlan,"
                                       "tagged_vlans,lag,parent,vrf,mgmt_only,description,primary_mac_address,"
@@ -113,9 +113,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "cables": ("dcim/cables", "id,type,status,tenant,label,color,length,length_unit,a_terminations,"
                               "b_terminations,tags"),
     "vlan_groups": ("ipam/vlan-groups", "id,name,slug,scope_type,scope_id,scope,vid_ranges,tenant"),
-    "vlans": ("ipam/vlans", "id,vid,name,site,group,tenant,role,status,description,tags"),
+    "vlans": ("ipam/vlans", "id,vid,name,site,group,tenant,owner,role,status,description,tags"),
     "vrfs": ("ipam/vrfs", "id,name,rd,tenant,enforce_unique"),
-    "prefixes": ("ipam/prefixes", "id,prefix,vrf,scope_type,scope_id,scope,vlan,tenant,role,status,is_pool,"
+    "prefixes": ("ipam/prefixes", "id,prefix,vrf,scope_type,scope_id,scope,vlan,tenant,owner,role,status,is_pool,"
                                   "mark_utilized,description,tags"),
     "ip_addresses": ("ipam/ip-addresses", "id,address,vrf,tenant,status,role,assigned_object_type,"
                                           "assigned_object_id,assigned_object,dns_name,description,tags"),
@@ -124,7 +124,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "asns": ("ipam/asns", "id,asn,rir,tenant,description"),
     "providers": ("circuits/providers", "id,name,slug,asns,description"),
     "provider_networks": ("circuits/provider-networks", "id,name,provider"),
-    "circuits": ("circuits/circuits", "id,cid,provider,type,status,tenant,commit_rate,description,tags"),
+    "circuits": ("circuits/circuits", "id,cid,provider,type,status,tenant,owner,commit_rate,description,tags"),
     "circuit_terminations": ("circuits/circuit-terminations", "id,circuit,term_side,termination_type,"
                                                               "termination_id,port_speed,xconnect_id," + _CABLED),
     "l2vpns": ("vpn/l2vpns", "id,name,slug,type,identifier,status,tenant,tags"),
@@ -418,6 +418,7 @@ def _build(raw: dict[str, list[Raw]], source: SnapshotSource) -> Snapshot:
                                                        or "").partition("/")[2] or None,
                 rack=c.rack_by_id.get(_id(o.get("rack")) or -1), position=o.get("position"),
                 face=_v(o.get("face")) or None, status=_v(o["status"]), tenant=tenant(o),
+                owner=_name(o.get("owner")),
                 virtual_chassis=_name(vc_full), vc_position=o.get("vc_position"),
                 vc_master=bool(vc_full and _id(vc_full.get("master")) == o["id"]),
                 primary_ip4=_addr(o.get("primary_ip4")), primary_ip6=_addr(o.get("primary_ip6")),
@@ -555,7 +556,8 @@ def _build(raw: dict[str, list[Raw]], source: SnapshotSource) -> Snapshot:
         k = c.circuit_by_id[o["id"]]
         circuits.append(Circuit(
             id=o["id"], cid=o["cid"], provider=_slug(o["provider"]) or "", type=_slug(o.get("type")) or "",
-            status=_v(o["status"]), tenant=tenant(o), commit_rate=o.get("commit_rate"),
+            status=_v(o["status"]), tenant=tenant(o), owner=_name(o.get("owner")),
+            commit_rate=o.get("commit_rate"),
             description=o.get("description") or "", tags=_tags(o),
             termination_a=circuit_terms.get((k, "A")), termination_z=circuit_terms.get((k, "Z"))))
 
@@ -637,7 +639,8 @@ def _build(raw: dict[str, list[Raw]], source: SnapshotSource) -> Snapshot:
                 vid_ranges=tuple((int(r[0]), int(r[1])) for r in o.get("vid_ranges") or ()), tenant=tenant(o))
                 for o in g("vlan_groups", [])),
             vlans=tuple(VLAN(id=o["id"], vid=o["vid"], name=o["name"], site=_slug(o.get("site")),
-                             group=_slug(o.get("group")), tenant=tenant(o), role=_slug(o.get("role")),
+                             group=_slug(o.get("group")), tenant=tenant(o), owner=_name(o.get("owner")),
+                             role=_slug(o.get("role")),
                              status=_v(o["status"]), description=o.get("description") or "", tags=_tags(o))
                         for o in g("vlans", [])),
             vrfs=tuple(VRF(id=o["id"], name=o["name"], rd=o.get("rd"), tenant=tenant(o),
@@ -678,6 +681,7 @@ def _prefix(c: _Ctx, o: Raw) -> Prefix:
     site = scope if st == "dcim.site" else (scope.partition("/")[0] if st == "dcim.location" and scope else None)
     return Prefix(id=o["id"], prefix=o["prefix"], vrf=_name(o.get("vrf")), scope_type=st, scope=scope, site=site,
                   vlan=c.vlan_by_id.get(_id(o.get("vlan")) or -1), tenant=_slug(o.get("tenant")),
+                  owner=_name(o.get("owner")),
                   role=_slug(o.get("role")), status=_v(o["status"]), is_pool=bool(o.get("is_pool")),
                   mark_utilized=bool(o.get("mark_utilized")), description=o.get("description") or "",
                   tags=_tags(o))

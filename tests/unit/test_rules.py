@@ -61,6 +61,16 @@ def test_owner_assigned() -> None:
     assert any("technical" in v.message for v in vs)
 
 
+def test_owner_assigned_vlan_native_owner() -> None:
+    # NetBox 4.7 refuses contact assignments on VLANs: the native owner field counts for them
+    s = mini()
+    s = s.model_copy(update={"contact_assignments": tuple(
+        a for a in s.contact_assignments if a.object_type != "ipam.vlan")})
+    assert names(fired(s, "owner-assigned")) == {"yuntang-users:110", "yuntang-users:120"}
+    s = patch(s, "vlans", "yuntang-users:110", owner="Network Operations Centre")
+    assert names(fired(s, "owner-assigned")) == {"yuntang-users:120"}
+
+
 # -- topology -----------------------------------------------------------------------------------------------
 def test_no_aggregation_layer_single_chassis() -> None:
     s = mini()
