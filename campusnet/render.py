@@ -54,8 +54,19 @@ def resolve_secret(name: str) -> str:
                          obj=name, field="secret_ref")
 
 
-def _resolve(value: Any, resolver: SecretResolver) -> Any:
-    return resolver(value.secret_ref) if isinstance(value, SecretRef) else value
+def _resolve(value: Any, resolver: SecretResolver, device: str) -> Any:
+    if not isinstance(value, SecretRef):
+        return value
+    try:
+        return resolver(value.secret_ref)
+    except CampusnetError as exc:
+        raise CampusnetError(exc.code, f"{exc.message} (needed by device {device})", obj=exc.obj,
+                             field=exc.field) from None
+
+
+def placeholder_secret(name: str) -> str:
+    """A stand-in for reviews and diffs without secrets (``campusnet render --fake-secrets``); never push it."""
+    return f"FAKE-{name}"
 
 
 def resolve_secrets(intent: DeviceIntent, resolver: SecretResolver = resolve_secret) -> DeviceIntent:
@@ -64,15 +75,16 @@ def resolve_secrets(intent: DeviceIntent, resolver: SecretResolver = resolve_sec
     svc: Services = intent.services
     s_upd: dict[str, Any] = {}
     if svc.snmp is not None and isinstance(svc.snmp.community, SecretRef):
-        s_upd["snmp"] = svc.snmp.model_copy(update={"community": _resolve(svc.snmp.community, resolver)})
+        community = _resolve(svc.snmp.community, resolver, intent.hostname)
+        s_upd["snmp"] = svc.snmp.model_copy(update={"community": community})
     if svc.aaa is not None and isinstance(svc.aaa.key, SecretRef):
-        s_upd["aaa"] = svc.aaa.model_copy(update={"key": _resolve(svc.aaa.key, resolver)})
+        s_upd["aaa"] = svc.aaa.model_copy(update={"key": _resolve(svc.aaa.key, resolver, intent.hostname)})
     if s_upd:
         upd["services"] = svc.model_copy(update=s_upd)
     bgp: Bgp | None = intent.bgp
     if bgp is not None and any(isinstance(n.password, SecretRef) for n in bgp.neighbors):
         upd["bgp"] = bgp.model_copy(update={"neighbors": tuple(
-            n.model_copy(update={"password": _resolve(n.password, resolver)}) for n in bgp.neighbors)})
+            n.model_copy(update={"password": _resolve(n.password, resolver, intent.hostname)}) for n in bgp.neighbors)})
     if intent.emulation is not None:
         upd["emulation"] = resolve_secrets(intent.emulation, resolver)
     return intent.model_copy(update=upd) if upd else intent

@@ -25,7 +25,7 @@ app = typer.Typer(
 # Verb modules, in the order a newcomer meets them. Each defines `register(app)`.
 VERBS = [
     "netbox",
-    "snapshot", "validate",
+    "snapshot", "validate", "render",
     "lab",
     "deploy", "verify",
     "report", "export",

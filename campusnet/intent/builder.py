@@ -24,6 +24,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_interface
+from typing import Literal
+
+from pydantic import ValidationError
 
 from campusnet.intent.context import Context
 from campusnet.intent.errors import IntentError, IntentErrors
@@ -45,7 +48,10 @@ from campusnet.intent.models import (
     OspfInterface,
     OvsPort,
     PeerRef,
+    PrefixList,
+    PrefixListEntry,
     Services,
+    StaticRoute,
     SviInterface,
     Switchport,
     System,
@@ -72,6 +78,17 @@ from campusnet.sot.models import (
 )
 
 CONFIGURED_STATUSES = frozenset({"active", "staged"})
+#: roles that are not configured network devices (the lab builds test hosts itself)
+UNCONFIGURED_ROLES = frozenset({"test-host"})
+#: a device of this role announces the ``POOL_PREFIX_ROLE`` prefixes of its site (e.g. the VPN staff pool)
+POOL_DEVICE_ROLE = "vpn-gateway"
+POOL_PREFIX_ROLE = "vpn-pool"
+#: prefixes of this role are what the egress announces to providers (and nothing else)
+PUBLIC_PREFIX_ROLE = "public"
+PROVIDER_OUT_PREFIX_LIST = "CN-TO-PROVIDER"
+SECONDARY_IP_ROLES = frozenset({"anycast", "vip"})
+#: VLAN roles whose gateways do not relay DHCP unless `services.dhcp_relay.vlan_roles` says otherwise
+NO_RELAY_VLAN_ROLES = frozenset({"server", "management"})
 CONNECTED_CABLE_STATUSES = frozenset({"connected"})
 OSPF_TAG = "ospf"
 LAB_TAG = "lab"
@@ -156,6 +173,8 @@ class _Index:
     providers: dict[str, Provider] = field(default_factory=dict)
     cable_status: dict[int, str] = field(default_factory=dict)
     lag_iface: dict[tuple[str, str], NbIf] = field(default_factory=dict)  # (logical, lag name) → Interface
+    pools_by_site: dict[str, list[IPv4Network]] = field(default_factory=lambda: defaultdict(list))
+    public: list[IPv4Network] = field(default_factory=list)
 
     @classmethod
     def build(cls, snap: Snapshot) -> _Index:
@@ -210,6 +229,14 @@ class _Index:
             idx.circuit_campus_ends[c.key] = ends
         idx.providers = {p.slug: p for p in snap.providers}
         idx.cable_status = {c.id: c.status for c in snap.cables}
+        for pfx in snap.prefixes:
+            net = pfx.network
+            if not isinstance(net, IPv4Network) or pfx.vrf is not None:
+                continue
+            if pfx.role == POOL_PREFIX_ROLE and pfx.site:
+                idx.pools_by_site[pfx.site].append(net)
+            elif pfx.role == PUBLIC_PREFIX_ROLE:
+                idx.public.append(net)
         return idx
 
     def vlan_of(self, key: str | None) -> VLAN | None:
@@ -258,7 +285,10 @@ class _DeviceBuilder:
 
     def iface_ips(self, i: NbIf) -> list[IPv4Interface]:
         key = i.key
-        return _v4(ip.address for ip in self.idx.ips.get(key, ()) if ip.role not in ("vrrp", "vip", "anycast"))
+        return _v4(ip.address for ip in self.idx.ips.get(key, ()) if ip.role not in ("vrrp", *SECONDARY_IP_ROLES))
+
+    def secondary_ips(self, i: NbIf) -> list[IPv4Interface]:
+        return _v4(ip.address for ip in self.idx.ips.get(i.key, ()) if ip.role in SECONDARY_IP_ROLES)
 
     def cabled(self, i: NbIf) -> bool:
         cable = i.cable
@@ -435,10 +465,7 @@ class _DeviceBuilder:
         for i in by_kind["management"]:
             if i.device != dev.name:
                 continue  # a virtual chassis is managed through its master
-            if self.emulation:
-                name = p.management_name
-            else:
-                name = p.management_name if i.name in ("mgmt0",) else p.ethernet_name(i.name)
+            name = p.management_name if self.emulation else p.ethernet_name(i.name)
             mgmt_ip = _v4([dev.oob_ip] if dev.oob_ip and i.device == dev.name else [])
             all_ips = _v4(x.address for x in self.idx.ips.get(i.key, ()))
             candidates = mgmt_ip or all_ips
@@ -463,7 +490,8 @@ class _DeviceBuilder:
             add("loopback", LoopbackInterface(
                 name=name, netbox_name=i.name, netbox_device=i.device,
                 description=i.description or "loopback",
-                ipv4=ips[0], ospf=ospf_if(i, passive=True, p2p=False) if runs_ospf else None))
+                ipv4=ips[0], secondary=tuple(self.secondary_ips(i)),
+                ospf=ospf_if(i, passive=True, p2p=False) if runs_ospf else None))
 
         lag_names: dict[str, str] = {}
         for i in by_kind["lag"]:
@@ -560,7 +588,9 @@ class _DeviceBuilder:
                                   virtual_mac=f"00:00:5e:00:01:{group.group_id:02x}",
                                   macvlan=f"vrrp{vid}-{group.group_id}"))
             relay: tuple[IPv4Address, ...] = ()
-            if relay_servers and relay_ok and ips and (relay_roles is None or (vlan and vlan.role in relay_roles)):
+            role = vlan.role if vlan else None
+            if relay_servers and relay_ok and ips and (
+                    role not in NO_RELAY_VLAN_ROLES if relay_roles is None else role in relay_roles):
                 relay = relay_servers
             in_vni = vid in vni_by_vid
             add("svi", SviInterface(
@@ -586,6 +616,12 @@ class _DeviceBuilder:
         if any(isinstance(x, SviInterface) and x.dhcp_relay for x in interfaces):
             services = services.model_copy(update={"dhcp_relay": True})
 
+        # BGP (first: whether this device is the OSPF/BGP boundary or the egress decides OSPF extras)
+        static = list(self.ctx.static_routes())
+        bgp = self._bgp(links, ospf_local, router_id, interfaces, evpn_on, bool(vni_by_vid), runs_ospf, static)
+        has_provider = bgp is not None and any(n.kind == "provider" for n in bgp.neighbors)
+        boundary = runs_ospf and bgp is not None and any(n.kind == "campus" for n in bgp.neighbors)
+
         # OSPF process
         ospf = None
         if runs_ospf:
@@ -599,17 +635,17 @@ class _DeviceBuilder:
                                and x.ipv4 is not None})
             passive = tuple(x.name for x in interfaces if getattr(x, "ospf", None) is not None
                             and x.ospf.passive)  # type: ignore[union-attr]
-            dflt = self.ctx.get("ospf.default_originate")
+            dflt = self.ctx.get("ospf.default_originate", "normal" if has_provider else None)
+            redistribute = list(self.ctx.get("ospf.redistribute", ()) or ())
+            if boundary and "bgp" not in redistribute:
+                redistribute.append("bgp")  # the fabric's and VPN's routes into the campus
             ospf = Ospf(process_id=self.ctx.integer("ospf.process_id", 1) or 1, router_id=router_id,
                         areas=(OspfArea(area=area, networks=tuple(networks)),),
                         passive_interfaces=passive,
                         default_originate="always" if dflt in ("always", True) else (
                             "normal" if dflt == "normal" else None),
-                        redistribute=tuple(self.ctx.get("ospf.redistribute", ()) or ()),
+                        redistribute=tuple(redistribute),
                         timers=ospf_timers)
-
-        # BGP
-        bgp = self._bgp(links, ospf_local, router_id, lo_name, lo_ip, interfaces, evpn_on, bool(vni_by_vid))
 
         # EVPN / VXLAN
         evpn = None
@@ -626,14 +662,14 @@ class _DeviceBuilder:
                     lab_port=f"vlan{vid}o")
                 for vid, l2 in sorted(vni_by_vid.items())))
 
-        static = self.ctx.static_routes()
+        static_routes = tuple(sorted(static, key=lambda r: (r.prefix, str(r.next_hop))))
         system = System(hostname=dev.name, site=dev.site, role=dev.role, platform=p.slug, tenant=dev.tenant,
                         description=dev.description, router_id=router_id, lab=self.name in self.idx.lab,
                         vc_members=vc_names, ip_forwarding=True, ipv6_forwarding=False)
-        lab = self._lab(interfaces, evpn, ospf, bgp, static) if self.emulation else None
+        lab = self._lab(interfaces, evpn, ospf, bgp) if (self.emulation or p.capabilities.ovs) else None
         return DeviceIntent(system=system, services=services if not self.emulation else Services(),
                             vlans=vlans_model, interfaces=interfaces, ospf=ospf, bgp=bgp, evpn=evpn,
-                            static_routes=static, lab=lab)
+                            static_routes=static_routes, lab=lab)
 
     @staticmethod
     def _nk(name: str) -> tuple[object, ...]:
@@ -648,9 +684,9 @@ class _DeviceBuilder:
                            f"{i.name}.untagged_vlan")
         return int(m.group(1))
 
-    def _bgp(self, links: list[_Link], ospf_local: set[str], router_id: IPv4Address | None, lo_name: str | None,
-             lo_ip: IPv4Interface | None, interfaces: tuple[Interface, ...], evpn_on: bool,
-             has_vnis: bool) -> Bgp | None:
+    def _bgp(self, links: list[_Link], ospf_local: set[str], router_id: IPv4Address | None,
+             interfaces: tuple[Interface, ...], evpn_on: bool, has_vnis: bool, runs_ospf: bool,
+             static: list[StaticRoute]) -> Bgp | None:
         asn = self.dev.bgp_asn
         if evpn_on and asn is None:
             raise self.err("missing: EVPN is enabled (config_context.evpn.enabled) but the device has no ASN",
@@ -658,7 +694,6 @@ class _DeviceBuilder:
         if asn is None:
             return None
         timers, connect, advint = self.ctx.bgp_lab_timers() if self.emulation else (None, None, None)
-        dflt = self.ctx.boolean("bgp.default_originate", False)
         names = {x.netbox_name: x.name for x in interfaces}
         neighbors: list[BgpNeighbor] = []
         for link in links:
@@ -676,7 +711,8 @@ class _DeviceBuilder:
                 neighbors.append(BgpNeighbor(
                     address=link.peer_ip, remote_as=provider.asns[0], kind="provider",
                     description=f"{provider.name} {link.circuit.cid}", interface=names.get(local.name),
-                    address_families=("ipv4",), advertisement_interval=advint, connect_timer=connect))
+                    address_families=("ipv4",), prefix_list_out=PROVIDER_OUT_PREFIX_LIST,
+                    advertisement_interval=advint, connect_timer=connect))
                 continue
             if link.peer_device is None:
                 continue
@@ -687,12 +723,14 @@ class _DeviceBuilder:
                 raise self.err(f"eBGP link {local.name} to {link.peer_device}: the peer interface has no address "
                                f"in {link.local_ip.network}", f"{local.name}.ip_addresses")
             both_evpn = evpn_on and self.evpn_of(link.peer_device)
-            afs: tuple[str, ...] = ("ipv4", "evpn") if both_evpn else ("ipv4",)
+            afs: tuple[Literal["ipv4", "evpn"], ...] = ("ipv4", "evpn") if both_evpn else ("ipv4",)
             neighbors.append(BgpNeighbor(
                 address=link.peer_ip, remote_as=peer_asn, kind="fabric" if both_evpn else "campus",
-                description=link.peer_device, interface=names.get(local.name),
-                address_families=afs,  # type: ignore[arg-type]
-                default_originate=dflt, advertisement_interval=advint, connect_timer=connect))
+                description=link.peer_device, interface=names.get(local.name), address_families=afs,
+                # the OSPF/BGP boundary (a core) gives the BGP side its way out
+                default_originate=runs_ospf and not both_evpn,
+                next_hop_unchanged=both_evpn and not has_vnis,
+                advertisement_interval=advint, connect_timer=connect))
         if not neighbors:
             return None
         if not self.p.capabilities.bgp:
@@ -700,23 +738,48 @@ class _DeviceBuilder:
         if router_id is None:
             raise self.err("missing: BGP needs a router id (the loopback as primary IPv4)", "primary_ip4")
         neighbors.sort(key=lambda n: n.address)
-        networks = set(self.ctx.networks("bgp.networks"))
-        if lo_ip is not None:
-            networks.add(IPv4Network(f"{lo_ip.ip}/32"))
+        has_provider = any(n.kind == "provider" for n in neighbors)
+        has_campus = any(n.kind == "campus" for n in neighbors)
+
+        # what this device announces
+        networks: set[IPv4Network] = set(self.ctx.networks("bgp.networks"))
+        for x in interfaces:
+            if isinstance(x, LoopbackInterface):
+                networks.update(IPv4Network(f"{a.ip}/32") for a in (x.ipv4, *x.secondary))
+            elif isinstance(x, SviInterface) and x.ipv4 is not None and not runs_ospf:
+                networks.add(x.ipv4.network)  # gateways in the fabric (border leaves)
+        if self.dev.role == POOL_DEVICE_ROLE:
+            for pool in self.idx.pools_by_site.get(self.dev.site, ()):
+                networks.add(pool)
+                static.append(StaticRoute(prefix=pool, description="address pool"))
+        prefix_lists: list[PrefixList] = []
+        if has_provider:
+            public = sorted(set(self.idx.public))
+            for net in public:
+                networks.add(net)
+                static.append(StaticRoute(prefix=net, description="campus public block"))
+            prefix_lists.append(PrefixList(name=PROVIDER_OUT_PREFIX_LIST, entries=tuple(
+                PrefixListEntry(seq=10 * (n + 1), action="permit", prefix=net) for n, net in enumerate(public))))
+            # nothing but the public blocks to providers: not even the loopback
+            networks = {n for n in networks if not n.subnet_of(IPv4Network("10.0.0.0/8"))} | set(public)
+        redistribute = list(self.ctx.get("bgp.redistribute", ()) or ())
+        if runs_ospf and has_campus:
+            redistribute += [r for r in ("connected", "ospf") if r not in redistribute]
         evpn_peers = tuple(n.address for n in neighbors if "evpn" in n.address_families)
         if evpn_peers and not self.p.capabilities.evpn:
             raise self.err(f"platform {self.p.slug} cannot do EVPN", "config_context.evpn.enabled")
         return Bgp(
             asn=asn, router_id=router_id, neighbors=tuple(neighbors),
             ipv4=BgpIpv4(networks=tuple(sorted(networks)),
-                         redistribute=tuple(self.ctx.get("bgp.redistribute", ()) or ()),
+                         redistribute=tuple(redistribute),
                          neighbors=tuple(n.address for n in neighbors),
                          default_originate=tuple(n.address for n in neighbors if n.default_originate)),
-            evpn=BgpEvpn(neighbors=evpn_peers, advertise_all_vni=has_vnis) if evpn_peers else None,
-            timers=timers)
+            evpn=BgpEvpn(neighbors=evpn_peers, advertise_all_vni=has_vnis, retain_all=not has_vnis)
+            if evpn_peers else None,
+            timers=timers, prefix_lists=tuple(prefix_lists))
 
-    def _lab(self, interfaces: tuple[Interface, ...], evpn: Evpn | None, ospf: Ospf | None, bgp: Bgp | None,
-             static: tuple[object, ...]) -> Lab:
+    def _lab(self, interfaces: tuple[Interface, ...], evpn: Evpn | None, ospf: Ospf | None,
+             bgp: Bgp | None) -> Lab:
         ports: list[OvsPort] = []
         for x in interfaces:
             if isinstance(x, EthernetInterface) and x.switchport is not None and x.lag is None:
@@ -747,7 +810,8 @@ def configured_devices(snapshot: Snapshot, idx: _Index | None = None) -> list[De
     """Devices that get a configuration: registry platform, active/staged, VC masters only."""
     idx = idx or _Index.build(snapshot)
     return [d for d in snapshot.devices
-            if d.platform in REGISTRY and d.status in CONFIGURED_STATUSES and idx.logical.get(d.name) == d.name]
+            if d.platform in REGISTRY and d.status in CONFIGURED_STATUSES and d.role not in UNCONFIGURED_ROLES
+            and idx.logical.get(d.name) == d.name]
 
 
 def build_intents_collect(snapshot: Snapshot, *, limit: Callable[[Device], bool] | None = None,
@@ -768,6 +832,11 @@ def build_intents_collect(snapshot: Snapshot, *, limit: Callable[[Device], bool]
                 intent = intent.model_copy(update={"emulation": emu})
         except IntentError as exc:
             errors.append(exc)
+            continue
+        except ValidationError as exc:  # a config-context value of the wrong shape
+            first = exc.errors()[0]
+            errors.append(IntentError(f"{first['msg']} (input {first.get('input')!r})", device=dev.name,
+                                      field=".".join(str(x) for x in first["loc"])))
             continue
         intents[dev.name] = intent
     return intents, errors

@@ -112,6 +112,7 @@ class Context:
         log_hosts = self.addresses(f"{svc}.syslog", log_raw.get("hosts", log_raw.get("servers"))
                                    if isinstance(log_raw, dict) else log_raw)
         level = self.string(f"{svc}.syslog.level", "informational") if isinstance(log_raw, dict) else "informational"
+        facility = self.string(f"{svc}.syslog.facility") if isinstance(log_raw, dict) else None
         snmp: Snmp | None = None
         if isinstance(self.get(f"{svc}.snmp"), dict):
             community = self.secret(f"{svc}.snmp.community")
@@ -120,16 +121,17 @@ class Context:
             snmp = Snmp(community=community,
                         location=self.string(f"{svc}.snmp.location", "") or "",
                         contact=self.string(f"{svc}.snmp.contact", "") or "",
-                        trap_hosts=self.addresses(f"{svc}.snmp.trap_hosts", self.get(
-                            f"{svc}.snmp.trap_hosts", self.get(f"{svc}.snmp.servers", ()))),
+                        trap_hosts=self.addresses(f"{svc}.snmp.trap_targets", self.get(
+                            f"{svc}.snmp.trap_targets", self.get(f"{svc}.snmp.trap_hosts", ()))),
                         source_interface=source_interface)
         aaa: Aaa | None = None
-        aaa_path = next((p for p in (f"{svc}.aaa", f"{svc}.tacacs") if isinstance(self.get(p), dict)), None)
+        aaa_path = next((p for p in (f"{svc}.aaa.tacacs", f"{svc}.tacacs", f"{svc}.aaa")
+                         if isinstance(self.get(p), dict)), None)
         if aaa_path is not None:
             key = self.secret(f"{aaa_path}.key")
             if key is None:
                 raise self.error(f"{aaa_path}.key", "missing (TACACS+ needs a key secret_ref)")
-            servers = self.addresses(aaa_path, self.get(f"{aaa_path}.servers", self.get(f"{aaa_path}.tacacs", ())))
+            servers = self.addresses(f"{aaa_path}.servers", self.get(f"{aaa_path}.servers", ()))
             if not servers:
                 raise self.error(f"{aaa_path}.servers", "missing (no TACACS+ server)")
             aaa = Aaa(scheme=self.string(f"{aaa_path}.scheme", "campus") or "campus", servers=servers, key=key,
@@ -138,7 +140,8 @@ class Context:
             domain=self.string(f"{svc}.domain"),
             dns_servers=self.addresses(f"{svc}.dns"),
             ntp=Ntp(servers=ntp_servers, source_interface=source_interface) if ntp_servers else None,
-            syslog=Syslog(hosts=log_hosts, level=level or "informational", source_interface=source_interface)
+            syslog=Syslog(hosts=log_hosts, level=level or "informational", facility=facility,
+                          source_interface=source_interface)
             if log_hosts else None,
             snmp=snmp,
             aaa=aaa,
@@ -196,13 +199,13 @@ class Context:
             return None, None, None
         hello = self.integer(f"{base}.hello", self.integer(f"{base}.hello_interval"))
         dead = self.integer(f"{base}.dead", self.integer(f"{base}.dead_interval"))
-        spf = self.get(f"{base}.spf", self.get(f"{base}.throttle_spf"))
+        spf = self.get(f"{base}.spf_throttle", self.get(f"{base}.spf"))
         timers: OspfTimers | None = None
         if spf is not None:
             if not (isinstance(spf, list) and len(spf) == 3 and all(isinstance(x, int) for x in spf)):
-                raise self.error(f"{base}.spf", f"expected [delay, initial-hold, max-hold], got {spf!r}")
+                raise self.error(f"{base}.spf_throttle", f"expected [delay, initial-hold, max-hold], got {spf!r}")
             timers = OspfTimers(spf_delay=spf[0], spf_initial_hold=spf[1], spf_max_hold=spf[2],
-                                lsa_all=self.integer(f"{base}.lsa_all", self.integer(f"{base}.throttle_lsa_all", 0))
+                                lsa_all=self.integer(f"{base}.lsa_throttle_all", self.integer(f"{base}.lsa_all", 0))
                                 or 0,
                                 lsa_min_arrival=self.integer(f"{base}.lsa_min_arrival", 0) or 0)
         return hello, dead, timers

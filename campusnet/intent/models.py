@@ -59,6 +59,7 @@ class Syslog(_Model):
     hosts: tuple[IPv4Address, ...]
     source_interface: str | None = None
     level: str = "informational"
+    facility: str | None = None
 
 
 class Snmp(_Model):
@@ -183,6 +184,7 @@ class LagInterface(_IfBase):
 class LoopbackInterface(_IfBase):
     kind: Literal["loopback"] = "loopback"
     ipv4: IPv4Interface
+    secondary: tuple[IPv4Interface, ...] = ()  # anycast / service addresses (e.g. the VPN's public address)
     ospf: OspfInterface | None = None
 
 
@@ -240,6 +242,18 @@ class BgpTimers(_Model):
     hold: int
 
 
+class PrefixListEntry(_Model):
+    seq: int
+    action: Literal["permit", "deny"]
+    prefix: IPv4Network
+    le: int | None = None
+
+
+class PrefixList(_Model):
+    name: str
+    entries: tuple[PrefixListEntry, ...]
+
+
 class BgpNeighbor(_Model):
     address: IPv4Address
     remote_as: int
@@ -251,6 +265,8 @@ class BgpNeighbor(_Model):
     password: Secret | None = None
     address_families: tuple[Literal["ipv4", "evpn"], ...] = ("ipv4",)
     default_originate: bool = False
+    prefix_list_out: str | None = None  # name of a :class:`PrefixList` applied outbound
+    next_hop_unchanged: bool = False  # EVPN transit (spines)
     advertisement_interval: int | None = None
     connect_timer: int | None = None
 
@@ -264,7 +280,8 @@ class BgpIpv4(_Model):
 
 class BgpEvpn(_Model):
     neighbors: tuple[IPv4Address, ...]
-    advertise_all_vni: bool = True
+    advertise_all_vni: bool = True  # the device is a VTEP (has VNIs)
+    retain_all: bool = False  # transit only (spine): keep every route, no local VNI import policy
 
 
 class Bgp(_Model):
@@ -274,6 +291,7 @@ class Bgp(_Model):
     ipv4: BgpIpv4
     evpn: BgpEvpn | None = None
     timers: BgpTimers | None = None
+    prefix_lists: tuple[PrefixList, ...] = ()
 
 
 class Vni(_Model):

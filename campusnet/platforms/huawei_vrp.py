@@ -57,8 +57,7 @@ HUAWEI_VRP = HuaweiVrp(
     lag_prefix="Eth-Trunk",
     loopback_prefix="LoopBack",
     management_name="MEth0/0/0",
-    ethernet_aliases=(("GigabitEthernet", "GE"), ("XGigabitEthernet", "10GE"), ("TenGigabitEthernet", "10GE"),
-                      ("25GigabitEthernet", "25GE"), ("40GigabitEthernet", "40GE"),
-                      ("100GigabitEthernet", "100GE")),
+    ethernet_aliases=(("TenGigabitEthernet", "10GE"), ("25GigabitEthernet", "25GE"),
+                      ("40GigabitEthernet", "40GE"), ("100GigabitEthernet", "100GE")),
     interface_order=("svi", "management", "lag", "ethernet", "loopback"),
 )
