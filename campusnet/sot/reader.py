@@ -146,12 +146,13 @@ class Fetcher:
     timeout: float = 300.0
     requests: int = 0
     page_sizes: dict[str, int] = field(default_factory=dict)
+    transport: httpx.BaseTransport | None = None  # tests inject a MockTransport
     _lock: Lock = field(default_factory=Lock)
     _client: httpx.Client | None = None
 
     def __enter__(self) -> Fetcher:
         self._client = httpx.Client(base_url=self.target.url, headers=self.target.headers(),
-                                    timeout=self.timeout, follow_redirects=False)
+                                    timeout=self.timeout, follow_redirects=False, transport=self.transport)
         return self
 
     def __exit__(self, *exc: object) -> None:
