@@ -28,6 +28,8 @@ def report(
     offline: Annotated[bool, typer.Option("--offline", help="Do not contact NetBox (needs --snapshot): no "
                                           "change log, elevations drawn from the snapshot.")] = False,
     max_changes: Annotated[int, typer.Option("--max-changes", help="Newest change-log records to show.")] = 5000,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="Fail when a link in the site is broken or "
+                                        "points outside it.")] = True,
 ) -> None:
     """Write the auditor's report: inventory, racks, power, IPAM, VLANs, cabling, ownership, changes,
     compliance, verification and deploy evidence. Secrets are redacted everywhere."""
@@ -37,7 +39,7 @@ def report(
         raise typer.BadParameter("--max-changes must be >= 0")
     t0 = time.monotonic()
     res = generate(out, snapshot_file=snapshot, intended_dir=intended, state=state, offline=offline,
-                   max_changes=max_changes, log=lambda m: err.print(m, highlight=False, markup=False))
+                   max_changes=max_changes, check=check, log=lambda m: err.print(m, highlight=False, markup=False))
     c = res.counts
     err.print(f"report: {res.pages} pages, {res.files} files in {res.out} — {c['devices']} devices, "
               f"{c['racks']} racks, {c['cables']} cables, {c['changes']} changes, {c['unowned']} without owner, "

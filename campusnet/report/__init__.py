@@ -23,7 +23,7 @@ __all__ = ["REDACTED", "Redactor", "ReportInputs", "ReportResult", "build_site",
 
 def generate(out: Path, *, snapshot_file: Path | None = None, intended_dir: Path | None = None,
              state: Path | None = None, offline: bool = False, max_changes: int = 5000, workers: int = 8,
-             log: Callable[[str], None] | None = None) -> ReportResult:
+             check: bool = True, log: Callable[[str], None] | None = None) -> ReportResult:
     """Read what the report needs (auditor token only) and write the site to ``out``."""
     import os
 
@@ -69,4 +69,13 @@ def generate(out: Path, *, snapshot_file: Path | None = None, intended_dir: Path
     inputs = ReportInputs(snapshot=snap, state=state or settings.state_dir(), extras=extras, offline_reason=reason,
                           intended=intended, intended_source=source, render_errors=render_errors,
                           snapshot_file=str(snapshot_file) if snapshot_file else None)
-    return build_site(inputs, out, red)
+    result = build_site(inputs, out, red)
+    if check:
+        from campusnet.errors import CampusnetError
+        from campusnet.report.linkcheck import broken_refs
+
+        broken = broken_refs(out)
+        if broken:
+            raise CampusnetError("E508", f"{len(broken)} broken or external link(s) in the site, first: "
+                                 + "; ".join(broken[:5]), obj=str(out))
+    return result

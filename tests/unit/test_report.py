@@ -1,17 +1,10 @@
-"""The auditor's site from a hand-built campus and a hand-built state directory (no NetBox).
-
-Shared with the integration tests: :func:`check_links` (every href/src resolves inside the site) and
-:func:`all_text` (every file of the site, for "this secret appears nowhere").
-"""
+"""The auditor's site from a hand-built campus and a hand-built state directory (no NetBox)."""
 
 from __future__ import annotations
 
 import json
-import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import pytest
 from test_sot_models import dev, mini
@@ -20,6 +13,7 @@ from typer.testing import CliRunner
 from campusnet.errors import CampusnetError
 from campusnet.report import ReportInputs, build_site
 from campusnet.report.compliance import compare, intended_from_dir
+from campusnet.report.linkcheck import PageParser, broken_refs, parse_page
 from campusnet.report.netbox import ChangeLog, NetBoxExtras, parse_change, sanitize_svg
 from campusnet.report.redact import REDACTED, Redactor
 from campusnet.report.site import PAGES, group_changes
@@ -151,64 +145,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # --------------------------------------------------------------------------------------------------------
-# helpers shared with the integration tests
+# helpers
 # --------------------------------------------------------------------------------------------------------
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.refs: list[str] = []
-        self.ids: set[str] = set()
-        self.headings: list[str] = []
-        self._h: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for k, v in attrs:
-            if k in ("href", "src", "xlink:href") and v is not None:
-                self.refs.append(v)
-            if k == "id" and v:
-                self.ids.add(v)
-        if tag in ("h1", "h2"):
-            self._h = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("h1", "h2") and self._h is not None:
-            self.headings.append("".join(self._h).strip())
-            self._h = None
-
-    def handle_data(self, data: str) -> None:
-        if self._h is not None:
-            self._h.append(data)
-
-
-def parse(path: Path) -> _Links:
-    p = _Links()
-    p.feed(path.read_text(encoding="utf-8"))
-    return p
+def parse(path: Path) -> PageParser:
+    return parse_page(path.read_text(encoding="utf-8"))
 
 
 def check_links(site: Path) -> list[str]:
-    """Every href/src in every HTML and SVG file of the site resolves to a file in the site (and its
-    #fragment to an id there). Returns the broken ones."""
-    broken: list[str] = []
-    ids: dict[Path, set[str]] = {}
-    for f in sorted([*site.rglob("*.html"), *site.rglob("*.svg")]):
-        text = f.read_text(encoding="utf-8")
-        refs = parse(f).refs if f.suffix == ".html" else re.findall(r'(?:xlink:)?href="([^"]*)"', text)
-        for ref in refs:
-            u = urlsplit(ref)
-            if u.scheme or u.netloc:
-                broken.append(f"{f.relative_to(site)}: external {ref}")
-                continue
-            target = (f.parent / unquote(u.path)).resolve() if u.path else f
-            if not target.is_file() or site.resolve() not in target.parents:
-                broken.append(f"{f.relative_to(site)}: {ref}")
-                continue
-            if u.fragment and target.suffix == ".html":
-                if target not in ids:
-                    ids[target] = parse(target).ids
-                if u.fragment not in ids[target]:
-                    broken.append(f"{f.relative_to(site)}: {ref} (no id)")
-    return broken
+    return broken_refs(site)
 
 
 def all_text(site: Path) -> str:
