@@ -16,7 +16,7 @@ def _owned(snap: Snapshot) -> Iterator[tuple[str, str, str | None, str | None]]:
     for p in snap.prefixes:
         yield "ipam.prefix", p.key, p.tenant, p.owner
     for v in snap.vlans:
-        yield "ipam.vlan", v.key, v.tenant, v.owner
+        yield "ipam.vlan", v.key, v.tenant, v.owner_contact or v.owner
     for c in snap.circuits:
         yield "circuits.circuit", c.key, c.tenant, c.owner
 
@@ -38,13 +38,13 @@ def tenant_set(snap: Snapshot) -> Iterator[Violation]:
 
 @rule("owner-assigned", "ownership")
 def owner_assigned(snap: Snapshot) -> Iterator[Violation]:
-    """Every device, prefix, VLAN and circuit has a contact assignment with role ``owner``
-    (a VLAN: its NetBox ``owner``, as NetBox 4.7 refuses contact assignments on VLANs).
+    """Every device, prefix and circuit has a contact assignment with role ``owner``; every VLAN an owner
+    contact in its custom field ``owner_contact`` (or NetBox's native ``owner``).
 
     "Every object has an owner and every owner knows what it owns": the owner is the person or
     section called when the object breaks or must change. NetBox 4.7 allows contacts on devices,
-    prefixes and circuits but not on VLANs; a VLAN is owned through NetBox's native ``owner`` field
-    (users.Owner) instead."""
+    prefixes and circuits but refuses them on VLANs, so the campus records a VLAN's owning contact in the
+    object custom field ``owner_contact``; NetBox's native ``owner`` (users.Owner) is accepted too."""
     for otype, key, _tenant, native in _owned(snap):
         if native and otype == "ipam.vlan":
             continue

@@ -460,7 +460,9 @@ class VLAN(_Model):
     site: str | None = None
     group: str | None = None  # VLAN group slug
     tenant: str | None = None
-    owner: str | None = None  # NetBox native owner: VLANs cannot carry contact assignments in 4.7
+    owner: str | None = None  # NetBox native owner (users.Owner name)
+    owner_contact: str | None = None  # custom field owner_contact (a contact): VLANs take no contact assignments
+    custom_fields: JsonDict = {}
     role: str | None = None
     status: str
     description: str = ""

@@ -113,7 +113,8 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "cables": ("dcim/cables", "id,type,status,tenant,label,color,length,length_unit,a_terminations,"
                               "b_terminations,tags"),
     "vlan_groups": ("ipam/vlan-groups", "id,name,slug,scope_type,scope_id,scope,vid_ranges,tenant"),
-    "vlans": ("ipam/vlans", "id,vid,name,site,group,tenant,owner,role,status,description,tags"),
+    "vlans": ("ipam/vlans", "id,vid,name,site,group,tenant,owner,role,status,description,tags,"
+                          "custom_fields"),
     "vrfs": ("ipam/vrfs", "id,name,rd,tenant,enforce_unique"),
     "prefixes": ("ipam/prefixes", "id,prefix,vrf,scope_type,scope_id,scope,vlan,tenant,owner,role,status,is_pool,"
                                   "mark_utilized,description,tags"),
@@ -264,6 +265,13 @@ def _cf_value(v: Any) -> Any:
                 return v[k]
         return v["id"]
     return v
+
+
+def _cf_name(o: Raw, name: str) -> str | None:
+    v = (o.get("custom_fields") or {}).get(name)
+    if isinstance(v, dict):
+        return cast(str | None, v.get("name") or v.get("display"))
+    return str(v) if v else None
 
 
 @dataclass
@@ -641,6 +649,8 @@ def _build(raw: dict[str, list[Raw]], source: SnapshotSource) -> Snapshot:
                 for o in g("vlan_groups", [])),
             vlans=tuple(VLAN(id=o["id"], vid=o["vid"], name=o["name"], site=_slug(o.get("site")),
                              group=_slug(o.get("group")), tenant=tenant(o), owner=_name(o.get("owner")),
+                             owner_contact=_cf_name(o, "owner_contact"),
+                             custom_fields={k: _cf_value(v) for k, v in (o.get("custom_fields") or {}).items()},
                              role=_slug(o.get("role")),
                              status=_v(o["status"]), description=o.get("description") or "", tags=_tags(o))
                         for o in g("vlans", [])),

@@ -69,6 +69,8 @@ def test_owner_assigned_vlan_native_owner() -> None:
     assert names(fired(s, "owner-assigned")) == {"yuntang-users:110", "yuntang-users:120"}
     s = patch(s, "vlans", "yuntang-users:110", owner="Network Operations Centre")
     assert names(fired(s, "owner-assigned")) == {"yuntang-users:120"}
+    s = patch(s, "vlans", "yuntang-users:120", owner_contact="NOC")  # the campus's custom field
+    assert fired(s, "owner-assigned") == []
 
 
 # -- topology -----------------------------------------------------------------------------------------------
