@@ -15,7 +15,8 @@ groups and the same addresses:
   spelling Ansible accepts, so a group name means the same thing in both tools);
 - **data**: what NetBox says about the host (site, role, status, addresses, VC members), and ``intent``:
   its :class:`~campusnet.intent.models.DeviceIntent`, computed on first access for all hosts at once
-  (``build_intents`` over the snapshot, once, under a lock: the threaded runner asks from many threads).
+  (``build_intents_collect`` over the whole snapshot, once, under a lock: the threaded runner asks from
+  many threads); a device that cannot be built fails alone, with its own error.
 
 >>> group_name("site", "jinpenling-east")
 'site_jinpenling_east'
@@ -43,6 +44,7 @@ from nornir.core.inventory import (
 from campusnet.errors import CampusnetError
 from campusnet.platforms import get_platform
 from campusnet.sot import Snapshot, load_or_read
+from campusnet.sot.limit import Limit
 from campusnet.sot.models import Device
 
 if TYPE_CHECKING:
@@ -61,12 +63,13 @@ def group_name(kind: str, slug: str) -> str:
     return f"{kind}_{slug}".replace("-", "_").replace(".", "_")
 
 
-def managed_devices(snapshot: Snapshot) -> list[Device]:
+def managed_devices(snapshot: Snapshot, limit: Limit | None = None) -> list[Device]:
     """The devices that are hosts: exactly those the intent stage configures (registry platform, a
-    configured status, one per virtual chassis: its master), by name."""
+    configured status, one per virtual chassis: its master), selected by ``limit``, by name."""
     from campusnet.intent import configured_devices
 
-    return sorted(configured_devices(snapshot), key=lambda d: d.name)
+    return sorted((d for d in configured_devices(snapshot) if limit is None or limit.matches(d)),
+                  key=lambda d: d.name)
 
 
 def host_groups(device: Device) -> tuple[str, ...]:
@@ -119,29 +122,46 @@ def nornir_platform(platform_slug: str, *, obj: str | None = None) -> str:
 # Lazy intents
 # --------------------------------------------------------------------------------------------------------
 class IntentSource:
-    """The intents of a snapshot, built once on first use (thread-safe), looked up by host name."""
+    """The intents of a snapshot, built once on first use (thread-safe), looked up by host name.
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    Built like ``campusnet render`` builds them: from the whole snapshot (derivations see the whole campus),
+    only for the devices ``limit`` selects; a device that cannot be built fails alone, with its own
+    :class:`~campusnet.intent.IntentError` (device and field), when its intent is asked for."""
+
+    def __init__(self, snapshot: Snapshot, limit: Limit | None = None) -> None:
         self.snapshot = snapshot
+        self.limit = limit
         self._lock = threading.Lock()
-        self._intents: Mapping[str, DeviceIntent] | None = None
+        self._built: tuple[Mapping[str, DeviceIntent], Mapping[str, CampusnetError]] | None = None
+
+    def _build(self) -> tuple[Mapping[str, DeviceIntent], Mapping[str, CampusnetError]]:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    from campusnet.intent import build_intents_collect
+
+                    intents, errors = build_intents_collect(
+                        self.snapshot, limit=self.limit.matches if self.limit else None)
+                    self._built = (intents, {e.device: e for e in errors})
+        return self._built
 
     @property
     def intents(self) -> Mapping[str, DeviceIntent]:
-        if self._intents is None:
-            with self._lock:
-                if self._intents is None:
-                    from campusnet.intent import build_intents
+        return self._build()[0]
 
-                    self._intents = build_intents(self.snapshot)
-        return self._intents
+    @property
+    def errors(self) -> Mapping[str, CampusnetError]:
+        """Devices whose intent could not be built, with the error naming device and field."""
+        return self._build()[1]
 
     def intent_for(self, host: str) -> DeviceIntent:
         """The intent of a host: by device name, else by virtual-chassis name or member name (the name
         ``nb_inventory`` gives a chassis with ``virtual_chassis_name: true``)."""
-        intents = self.intents
-        key = host if host in intents else self._aliases.get(host)
-        if key is None:
+        intents, errors = self._build()
+        key = host if host in intents or host in errors else self._aliases.get(host)
+        if key is not None and key in errors:
+            raise errors[key]
+        if key is None or key not in intents:
             raise CampusnetError("E310", "no intent for this host: not a configured device (platform outside "
                                  "the registry, or a status the intent stage skips)", obj=host, field="intent")
         return intents[key]
@@ -149,7 +169,7 @@ class IntentSource:
     @cached_property
     def _aliases(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        for name in self.intents:
+        for name in (*self.intents, *self.errors):
             vc = self.snapshot.device(name).virtual_chassis if self.snapshot.has_device(name) else None
             if vc:
                 out[vc] = name
@@ -193,16 +213,20 @@ def _defaults(raw: Mapping[str, Any] | None) -> Defaults:
     return Defaults(connection_options=conns, **raw)
 
 
-def build_inventory(snapshot: Snapshot, *, defaults: Mapping[str, Any] | None = None,
-                    groups: Iterable[str] = ()) -> Inventory:
-    """A Nornir :class:`Inventory` of the snapshot's managed devices (see the module docstring)."""
+def build_inventory(snapshot: Snapshot, *, limit: Limit | str | None = None,
+                    defaults: Mapping[str, Any] | None = None, groups: Iterable[str] = ()) -> Inventory:
+    """A Nornir :class:`Inventory` of the snapshot's managed devices (see the module docstring).
+
+    ``limit`` selects hosts (a virtual chassis by any member); the snapshot stays whole, so every
+    derivation still sees the whole campus — the same intents ``campusnet render --limit`` builds."""
+    lim = Limit.parse(limit) if isinstance(limit, str) else limit
     dflt = _defaults(defaults)
-    source = IntentSource(snapshot)
+    source = IntentSource(snapshot, lim)
     all_groups = Groups()
     for g in groups:
         all_groups[g] = Group(name=g, defaults=dflt)
     hosts = Hosts()
-    for d in managed_devices(snapshot):
+    for d in managed_devices(snapshot, lim):
         assert d.platform is not None  # managed_devices keeps registry platforms only
         names = host_groups(d)
         for g in names:
@@ -242,16 +266,15 @@ class NetBoxSnapshotInventory:
         self.defaults = defaults
 
     def read(self) -> Snapshot:
+        """The whole snapshot (``limit`` selects hosts in :meth:`load`, it does not cut the snapshot)."""
         if isinstance(self.snapshot, Snapshot):
-            from campusnet.sot.limit import Limit, apply_limit
-
-            return apply_limit(self.snapshot, Limit.parse(self.limit))
+            return self.snapshot
         target = None
         if self.branch:
             from campusnet import settings
 
             target = settings.netbox_target().with_branch(self.branch)
-        return load_or_read(self.snapshot, target=target, limit=self.limit)
+        return load_or_read(self.snapshot, target=target)
 
     def load(self) -> Inventory:
-        return build_inventory(self.read(), defaults=self.defaults)
+        return build_inventory(self.read(), limit=self.limit, defaults=self.defaults)

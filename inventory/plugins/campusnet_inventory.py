@@ -73,6 +73,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
             )
             from campusnet.platforms import get_platform
             from campusnet.sot import load_or_read
+            from campusnet.sot.limit import Limit
         except ImportError as exc:
             raise AnsibleParserError(f"campusnet is not importable by this Python ({exc}): run Ansible from "
                                      "the project's virtualenv") from exc
@@ -82,9 +83,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
                 from campusnet import settings
 
                 target = settings.netbox_target().with_branch(self.get_option("branch"))
-            snap = load_or_read(self.get_option("snapshot"), target=target, limit=self.get_option("limit"))
+            # the whole snapshot: `limit` selects hosts, as `campusnet render --limit` selects devices
+            snap = load_or_read(self.get_option("snapshot"), target=target)
+            limit = Limit.parse(self.get_option("limit"))
             strict = self.get_option("strict")
-            for device in managed_devices(snap):
+            for device in managed_devices(snap, limit):
                 name = self.inventory.add_host(device.name)
                 facts = host_vars(snap, device)
                 self.inventory.set_variable(name, "campusnet", facts)

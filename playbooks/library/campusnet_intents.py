@@ -21,7 +21,9 @@ module: campusnet_intents
 short_description: Build campusnet intents for every configured device (one bulk NetBox read)
 description:
   - Loads the snapshot (or reads NetBox once), builds every device's intent with C(campusnet.intent.build_intents)
-    and writes C(<dest>/<device>.json) plus C(<dest>/index.json) (host name, chassis name or member -> device).
+    and writes C(<dest>/<device>.json) plus C(<dest>/index.json) (host name, chassis name or member -> device;
+    devices whose intent cannot be built -> their error).
+  - C(limit) selects devices; the snapshot stays whole (as C(campusnet render --limit)).
   - Runs on the controller, in the Python that has campusnet (the project's virtualenv).
 options:
   snapshot:
@@ -63,8 +65,9 @@ def main() -> None:
     )
     try:
         from campusnet.errors import CampusnetError
-        from campusnet.intent import build_intents
+        from campusnet.intent import build_intents_collect
         from campusnet.sot import load_or_read
+        from campusnet.sot.limit import Limit
     except ImportError as exc:
         module.fail_json(msg=f"campusnet is not importable by {sys.executable} ({exc}): "
                              "set ansible_python_interpreter to the project's virtualenv")
@@ -76,8 +79,10 @@ def main() -> None:
             from campusnet import settings
 
             target = settings.netbox_target().with_branch(p["branch"])
-        snap = load_or_read(p["snapshot"], target=target, limit=p["limit"])
-        intents = build_intents(snap)
+        # the whole snapshot; `limit` selects devices (derivations see the whole campus, as in the CLI)
+        snap = load_or_read(p["snapshot"], target=target)
+        lim = Limit.parse(p["limit"])
+        intents, errors = build_intents_collect(snap, limit=lim.matches if lim else None)
     except CampusnetError as exc:
         module.fail_json(msg=str(exc), code=exc.code)
         return
@@ -87,6 +92,7 @@ def main() -> None:
     for name, intent in intents.items():
         with open(os.path.join(dest, f"{name}.json"), "w", encoding="utf-8") as f:
             f.write(intent.model_dump_json())
+    for name in (*intents, *(e.device for e in errors)):
         index[name] = name
         device = snap.device(name)
         if device.virtual_chassis:
@@ -94,8 +100,10 @@ def main() -> None:
             for member in snap.vc_members(device.virtual_chassis):
                 index.setdefault(member.name, name)
     with open(os.path.join(dest, "index.json"), "w", encoding="utf-8") as f:
-        json.dump(index, f, indent=1, sort_keys=True)
-    result: dict[str, Any] = {"changed": False, "dest": dest, "hosts": sorted(intents)}
+        json.dump({"hosts": index, "errors": {e.device: str(e) for e in errors}}, f, indent=1, sort_keys=True)
+    # a device that cannot be built fails in its own render task, with the error naming device and field
+    result: dict[str, Any] = {"changed": False, "dest": dest, "hosts": sorted(intents),
+                              "errors": {e.device: str(e) for e in errors}}
     module.exit_json(**result)
 
 

@@ -62,8 +62,11 @@ def main() -> None:
         return
     p = module.params
     with open(os.path.join(p["intents"], "index.json"), encoding="utf-8") as f:
-        index: dict[str, str] = json.load(f)
-    device = index.get(p["host"])
+        index = json.load(f)
+    device = index["hosts"].get(p["host"])
+    if device in index["errors"]:
+        module.fail_json(msg=index["errors"][device])
+        return
     if device is None:
         module.fail_json(msg=f"E310: {p['host']} field 'intent': no intent for this host (not a configured "
                              "device: platform outside the registry, or a status the intent stage skips)")

@@ -11,7 +11,7 @@ from nornir.core.inventory import Inventory
 
 from campusnet import intent as intent_pkg
 from campusnet.errors import CampusnetError
-from campusnet.intent import DeviceIntent, configured_devices
+from campusnet.intent import DeviceIntent, IntentError, build_intents, configured_devices
 from campusnet.nornir_inventory import (
     IntentSource,
     NetBoxSnapshotInventory,
@@ -103,13 +103,13 @@ def test_data_holds_netbox_facts(snap: Snapshot, inv: Inventory) -> None:
 
 def test_intent_is_lazy_built_once_and_thread_safe(snap: Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = intent_pkg.build_intents
+    real = intent_pkg.build_intents_collect
 
-    def counting(s: Snapshot, **kw: Any) -> dict[str, DeviceIntent]:
+    def counting(s: Snapshot, **kw: Any) -> tuple[dict[str, DeviceIntent], list[IntentError]]:
         calls.append(1)
         return real(s, **kw)
 
-    monkeypatch.setattr(intent_pkg, "build_intents", counting)
+    monkeypatch.setattr(intent_pkg, "build_intents_collect", counting)
     inv = build_inventory(snap)
     assert calls == []
     assert all("intent" not in h.data for h in inv.hosts.values())  # not built by loading the inventory
@@ -145,10 +145,32 @@ def test_intent_by_chassis_or_member_name_and_unknown_host(snap: Snapshot) -> No
     assert exc.value.code == "E310" and exc.value.obj == "no-such-device" and exc.value.field == "intent"
 
 
+def test_a_device_that_cannot_be_built_fails_alone(snap: Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = intent_pkg.build_intents_collect
+    victim = managed_devices(snap)[0].name
+
+    def one_broken(s: Snapshot, **kw: Any) -> tuple[dict[str, DeviceIntent], list[IntentError]]:
+        intents, errors = real(s, **kw)
+        intents.pop(victim)
+        return intents, [*errors, IntentError("no loopback address", device=victim, field="primary_ip4")]
+
+    monkeypatch.setattr(intent_pkg, "build_intents_collect", one_broken)
+    inv = build_inventory(snap)
+    with pytest.raises(IntentError) as exc:
+        inv.hosts[victim]["intent"]
+    assert exc.value.device == victim and exc.value.field == "primary_ip4"
+    others = [h for h in inv.hosts if h != victim]
+    assert all(isinstance(inv.hosts[h]["intent"], DeviceIntent) for h in others)
+
+
 def test_plugin_options_limit_and_bad_defaults(snap_file: Path, snap: Snapshot) -> None:
     site = managed_devices(snap)[0].site
     inv = NetBoxSnapshotInventory(snapshot=str(snap_file), limit=f"site={site}").load()
     assert set(inv.hosts) == {d.name for d in managed_devices(snap) if d.site == site}
+    # limit selects hosts; intents still derive from the whole campus (as `campusnet render --limit`)
+    full = build_intents(snap)
+    for name, host in inv.hosts.items():
+        assert host["intent"] == full[name]
     inv = NetBoxSnapshotInventory(snapshot=snap, defaults={"username": "netops", "port": 2222}).load()
     host = next(iter(inv.hosts.values()))
     assert (host.username, host.port) == ("netops", 2222)
