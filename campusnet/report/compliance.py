@@ -7,7 +7,9 @@ Intended configs come from the library (``campusnet.intent.build_intents`` → `
 The comparison is textual and order-insensitive, like the deploy driver's fallback diff: lines that carry
 no configuration (blank, ``!``/``#`` separators, ``Building configuration``, ``frr version``) are ignored.
 A lab backup (platform ``linux-frr``) holds sections (``!! campusnet-section ovs|links``): its FRR section
-is compared with the intended ``frr.conf``. "No backup yet" and "no intended config" are states, not errors.
+is compared with the intended ``frr.conf`` (``lab/frr.conf`` for a lab device). Both sides are redacted before
+they are compared, so secrets are not audited (the report renders placeholders, never real secrets).
+"No backup yet" and "no intended config" are states, not errors.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from campusnet.errors import CampusnetError
+from campusnet.report.redact import Redactor
 from campusnet.report.state import Backup
 from campusnet.sot.models import Snapshot
 
@@ -88,7 +91,10 @@ def pick_intended(files: dict[str, str], platform: str | None) -> tuple[str, str
 
 
 def compare(device: str, intended: dict[str, str] | None, backup: Backup | None,
-            platform: str | None) -> DeviceCompliance:
+            platform: str | None, redactor: Redactor | None = None) -> DeviceCompliance:
+    """Compare after redacting both sides: secrets cannot be audited here (the report never holds them),
+    everything else can, and the diff carries no secret."""
+    red = redactor or Redactor()
     if backup is None:
         return DeviceCompliance(device, "no-backup", platform, None, None)
     plat = backup.platform or platform
@@ -97,7 +103,7 @@ def compare(device: str, intended: dict[str, str] | None, backup: Backup | None,
         return DeviceCompliance(device, "no-intended", plat, backup.taken, None)
     name, text = chosen
     running = backup_section(backup.text) if plat == "linux-frr" else backup.text
-    want, have = _lines(text), _lines(running)
+    want, have = _lines(red.text(text)), _lines(red.text(running))
     want_set = {ln.strip() for ln in want}
     have_set = {ln.strip() for ln in have}
     missing, extra = len(want_set - have_set), len(have_set - want_set)
@@ -137,16 +143,22 @@ def _as_files(rendered: Any, default_name: str) -> dict[str, str]:
     raise TypeError(f"unexpected render result {type(rendered).__name__}")
 
 
+def secret_placeholder(name: str) -> str:
+    """What the report renders in place of a secret: it never resolves (never holds) the real value."""
+    return f"secret-ref-{name}"
+
+
 def intended_from_library(snapshot: Snapshot) -> tuple[Intended, dict[str, str]] | None:
-    """Intended configs rendered by the library, with per-device errors; None when the renderer is not
-    available in this checkout (then use ``--intended DIR``)."""
+    """Intended configs rendered by the library (``build_intents_collect`` → ``render_device``, secrets
+    replaced by placeholders, lab emulation files under ``lab/``), with per-device errors; None when the
+    renderer is not available in this checkout (then use ``--intended DIR``)."""
     try:
         intent_mod = importlib.import_module("campusnet.intent")
         render_mod = importlib.import_module("campusnet.render")
     except ImportError:
         return None
     build = getattr(intent_mod, "build_intents_collect", None)
-    render: Callable[[Any], Any] | None = getattr(render_mod, "render_device", None)
+    render: Callable[..., Any] | None = getattr(render_mod, "render_device", None)
     if build is None or render is None:
         return None
     intents, errors = build(snapshot)
@@ -154,20 +166,14 @@ def intended_from_library(snapshot: Snapshot) -> tuple[Intended, dict[str, str]]
     errs: dict[str, str] = {str(getattr(e, "obj", None) or "?"): str(e) for e in errors}
     for name, intent in intents.items():
         try:
-            files = _as_files(render(intent), f"{name}.cfg")
-            emu = getattr(intent, "emulation", None)
-            if emu is not None:
-                for k, v in _as_files(render(emu), "frr.conf").items():
-                    files.setdefault(k if k.rpartition("/")[2] in EMULATION_FILES else f"emulation/{k}", v)
+            out[name] = _as_files(render(intent, secrets=secret_placeholder, lab=True), f"{name}.cfg")
         except CampusnetError as exc:
             errs[name] = str(exc)
-            continue
-        out[name] = files
     return out, errs
 
 
 def compliance(snapshot: Snapshot, backups: dict[str, Backup], intended: Intended | None,
-               render_errors: dict[str, str]) -> list[DeviceCompliance]:
+               render_errors: dict[str, str], redactor: Redactor | None = None) -> list[DeviceCompliance]:
     """One row per device that has an intended config, a backup or a render error (snapshot order)."""
     names = [d.name for d in snapshot.devices]
     known = set(names)
@@ -183,5 +189,5 @@ def compliance(snapshot: Snapshot, backups: dict[str, Backup], intended: Intende
         if files is None and b is None:
             continue
         dev_platform = snapshot.device(n).platform if n in known else None
-        rows.append(compare(n, files, b, dev_platform))
+        rows.append(compare(n, files, b, dev_platform, redactor))
     return rows

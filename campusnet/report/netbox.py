@@ -182,13 +182,17 @@ def fetch_elevations(f: Fetcher, racks: Mapping[int, str], faces: tuple[str, ...
         rid, key, face = job
         with f._lock:
             f.requests += 1
-        try:
-            r = client.get(f"/api/dcim/racks/{rid}/elevation/",
-                           params={"face": face, "render": "svg", "include_images": "false"},
-                           headers={"Accept": "image/svg+xml, */*"})
-        except httpx.HTTPError as exc:
-            raise CampusnetError("E110", f"NetBox did not answer the elevation of rack {key}: "
-                                 f"{type(exc).__name__}") from None
+        r = None
+        for _attempt in range(2):  # one retry: a busy NetBox drops the odd connection
+            try:
+                r = client.get(f"/api/dcim/racks/{rid}/elevation/",
+                               params={"face": face, "render": "svg", "include_images": "false"},
+                               headers={"Accept": "image/svg+xml, */*"})
+                break
+            except httpx.HTTPError as exc:
+                failure = type(exc).__name__
+        if r is None:
+            return (key, face), "", f"no answer ({failure})"
         if r.status_code in (401, 403):
             raise CampusnetError("E111", f"NetBox refused the token for the elevation of rack {key} "
                                  f"(HTTP {r.status_code})")

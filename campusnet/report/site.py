@@ -388,7 +388,7 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
 
     # ---- compliance -------------------------------------------------------------------------------------
     backups = latest_backups(inp.state)
-    comp = compliance(snap, backups, inp.intended, inp.render_errors)
+    comp = compliance(snap, backups, inp.intended, inp.render_errors, red)
     counts = Counter(c.state for c in comp)
     from campusnet.rules import run_rules
 

@@ -355,3 +355,24 @@ def test_cli_offline_needs_a_snapshot(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["report", "--offline", "--out", str(tmp_path / "o")])
     assert r.exit_code != 0
     assert isinstance(r.exception, CampusnetError) and r.exception.code == "E507"
+
+
+def test_library_render_uses_placeholders_never_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report renders intended configs without resolving a secret."""
+    import types
+
+    from campusnet.report import compliance as comp
+
+    seen: dict[str, Any] = {}
+
+    def render_device(intent: Any, *, secrets: Any = None, lab: bool = True) -> dict[str, str]:
+        seen["secret"] = secrets("snmp-ro")
+        return {f"{intent}.cfg": f"snmp-agent community read cipher {seen['secret']}\n"}
+
+    monkeypatch.setitem(__import__("sys").modules, "campusnet.render",
+                        types.SimpleNamespace(render_device=render_device))
+    monkeypatch.setattr("campusnet.intent.build_intents_collect", lambda snap: ({"d": "d"}, []))
+    got = comp.intended_from_library(mini())
+    assert got is not None
+    assert seen["secret"] == "secret-ref-snmp-ro"
+    assert got[0] == {"d": {"d.cfg": "snmp-agent community read cipher secret-ref-snmp-ro\n"}}
