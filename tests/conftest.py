@@ -81,11 +81,6 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
-def fake_secret(name: str) -> str:
-    """The fixed value every secret has in golden files."""
-    return f"FAKE-{name}"
-
-
 @pytest.fixture(scope="session")
 def small_intents():  # type: ignore[no-untyped-def]
     from campusnet.intent import build_intents

@@ -19,10 +19,12 @@ Everything is indexed once per snapshot: building is linear in the number of int
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_interface
 from typing import Literal
 
@@ -142,11 +144,17 @@ def ospf_area(value: str | int) -> str:
     return str(IPv4Address(str(value)))
 
 
+@lru_cache(maxsize=262144)
+def _parse_if(address: str) -> IPv4Interface | None:
+    i = ip_interface(address)
+    return i if isinstance(i, IPv4Interface) else None
+
+
 def _v4(addresses: Iterable[str]) -> list[IPv4Interface]:
     out: list[IPv4Interface] = []
     for a in addresses:
-        i = ip_interface(a)
-        if isinstance(i, IPv4Interface):
+        i = _parse_if(a)
+        if i is not None:
             out.append(i)
     return out
 
@@ -173,6 +181,10 @@ class _Index:
     providers: dict[str, Provider] = field(default_factory=dict)
     cable_status: dict[int, str] = field(default_factory=dict)
     lag_iface: dict[tuple[str, str], NbIf] = field(default_factory=dict)  # (logical, lag name) → Interface
+    # memo tables: identical values are shared (the models are frozen), names mapped once per platform
+    switchports: dict[tuple[object, ...], Switchport] = field(default_factory=dict)
+    names: dict[tuple[str, str], str] = field(default_factory=dict)
+    services: dict[tuple[str, str | None], Services] = field(default_factory=dict)
     pools_by_site: dict[str, list[IPv4Network]] = field(default_factory=lambda: defaultdict(list))
     public: list[IPv4Network] = field(default_factory=list)
 
@@ -269,6 +281,13 @@ class _DeviceBuilder:
         self.members = idx.members.get(dev.name, [dev])
         self.ifaces = idx.ifaces_by_logical.get(dev.name, [])
         self.lag_ids: dict[str, int] = {}
+
+    def eth_name(self, netbox_name: str) -> str:
+        key = (self.p.slug, netbox_name)
+        name = self.idx.names.get(key)
+        if name is None:
+            name = self.idx.names[key] = self.p.ethernet_name(netbox_name)
+        return name
 
     def err(self, message: str, field: str | None = None) -> IntentError:
         return IntentError(message, device=self.name, field=field)
@@ -421,14 +440,24 @@ class _DeviceBuilder:
                 note_vlan(i.untagged_vid, i.untagged_vlan)
                 if i.untagged_vid is None:
                     raise self.err(f"access port {i.name} has no untagged VLAN", f"{i.name}.untagged_vlan")
-                return Switchport(mode="access", access_vlan=i.untagged_vid)
+                key: tuple[object, ...] = ("access", i.untagged_vid)
+                sp = self.idx.switchports.get(key)
+                if sp is None:
+                    sp = self.idx.switchports[key] = Switchport(mode="access", access_vlan=i.untagged_vid)
+                return sp
             if mode in ("tagged", "tagged-all"):
-                for vid, key in zip(i.tagged_vids, i.tagged_vlans or (None,) * len(i.tagged_vids), strict=False):
-                    note_vlan(vid, key)
+                for vid, vkey in zip(i.tagged_vids, i.tagged_vlans or (None,) * len(i.tagged_vids), strict=False):
+                    note_vlan(vid, vkey)
                 note_vlan(i.untagged_vid, i.untagged_vlan)
-                allowed = tuple(sorted(set(i.tagged_vids) | ({i.untagged_vid} if i.untagged_vid else set())))
-                return Switchport(mode="trunk", native_vlan=i.untagged_vid, allowed_vlans=allowed,
-                                  allowed_ranges=vlan_ranges(allowed), allowed_csv=",".join(map(str, allowed)))
+                key = (mode, i.untagged_vid, i.tagged_vids)
+                sp = self.idx.switchports.get(key)
+                if sp is None:
+                    allowed = tuple(sorted(set(i.tagged_vids) | ({i.untagged_vid} if i.untagged_vid else set())))
+                    sp = self.idx.switchports[key] = Switchport(
+                        mode="trunk", native_vlan=i.untagged_vid, allowed_vlans=allowed,
+                        allowed_ranges=vlan_ranges(allowed), allowed_csv=",".join(map(str, allowed)),
+                        allow_all=mode == "tagged-all")
+                return sp
             return None
 
         def ospf_if(i: NbIf, *, passive: bool, p2p: bool) -> OspfInterface | None:
@@ -465,7 +494,7 @@ class _DeviceBuilder:
         for i in by_kind["management"]:
             if i.device != dev.name:
                 continue  # a virtual chassis is managed through its master
-            name = p.management_name if self.emulation else p.ethernet_name(i.name)
+            name = p.management_name if self.emulation else self.eth_name(i.name)
             mgmt_ip = _v4([dev.oob_ip] if dev.oob_ip and i.device == dev.name else [])
             all_ips = _v4(x.address for x in self.idx.ips.get(i.key, ()))
             candidates = mgmt_ip or all_ips
@@ -515,15 +544,14 @@ class _DeviceBuilder:
                 continue
             peer_ref = None
             if peer is not None:
-                peer_ref = PeerRef(device=peer.device, interface=peer.name,
-                                   circuit=circuit.key if circuit else None)
+                peer_ref = PeerRef(device=peer.device, interface=peer.name, circuit=circuit.key if circuit else None)
             elif circuit is not None:
                 peer_ref = PeerRef(circuit=circuit.key)
             is_ospf = i.key in ospf_local
             if self.emulation and not lag and not link and i.mode is None and not self.iface_ips(i):
                 continue
             add("ethernet", EthernetInterface(
-                name=p.ethernet_name(i.name), netbox_name=i.name, netbox_device=i.device,
+                name=self.eth_name(i.name), netbox_name=i.name, netbox_device=i.device,
                 description=self.description(i, peer, circuit), enabled=i.enabled, mtu=i.mtu,
                 peer=peer_ref,
                 switchport=None if lag else switchport(i),
@@ -551,7 +579,7 @@ class _DeviceBuilder:
                 name=lag_names[i.name], netbox_name=i.name, netbox_device=i.device,
                 description=desc, enabled=i.enabled, mtu=i.mtu,
                 lag_id=self.lag_ids[i.name],
-                members=tuple(sorted((p.ethernet_name(m.name) for m in members), key=self._nk)),
+                members=tuple(sorted((self.eth_name(m.name) for m in members), key=self._nk)),
                 switchport=switchport(i), ipv4=link.local_ip if link else None,
                 ospf=ospf_if(i, passive=False, p2p=True) if i.key in ospf_local else None,
                 peer_device=peer_dev))
@@ -612,7 +640,9 @@ class _DeviceBuilder:
 
         # loopback as the source of services and VTEP
         lo_name, lo_ip = loopback_ips[0] if loopback_ips else (None, None)
-        services = self.ctx.services(lo_name)
+        # services: the same context content gives the same (frozen) model, parsed once
+        skey = (json.dumps(self.ctx.get("services"), sort_keys=True, default=str), lo_name)
+        services = self.idx.services.get(skey) or self.idx.services.setdefault(skey, self.ctx.services(lo_name))
         if any(isinstance(x, SviInterface) and x.dhcp_relay for x in interfaces):
             services = services.model_copy(update={"dhcp_relay": True})
 
@@ -833,8 +863,11 @@ def build_intents_collect(snapshot: Snapshot, *, limit: Callable[[Device], bool]
         except IntentError as exc:
             errors.append(exc)
             continue
-        except ValidationError as exc:  # a config-context value of the wrong shape
-            first = exc.errors()[0]
+        except ValueError as exc:  # includes pydantic's ValidationError
+            if not isinstance(exc, ValidationError):
+                errors.append(IntentError(str(exc), device=dev.name))
+                continue
+            first = exc.errors()[0]  # a config-context value of the wrong shape
             errors.append(IntentError(f"{first['msg']} (input {first.get('input')!r})", device=dev.name,
                                       field=".".join(str(x) for x in first["loc"])))
             continue

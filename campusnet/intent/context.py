@@ -6,6 +6,7 @@ listed in ``docs/intent.md``. A value of the wrong shape is a named error (devic
 
 from __future__ import annotations
 
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 from typing import Any
 
@@ -24,6 +25,16 @@ from campusnet.intent.models import (
 )
 
 _MISSING = object()
+
+
+@lru_cache(maxsize=4096)
+def _parse_addresses(raws: tuple[str, ...]) -> tuple[IPv4Address, ...]:
+    out: list[IPv4Address] = []
+    for raw in raws:
+        addr = ip_address(raw.split("/")[0])
+        if isinstance(addr, IPv4Address):  # IPv6 servers: not rendered (the campus is IPv4 today)
+            out.append(addr)
+    return tuple(out)
 
 
 class Context:
@@ -83,17 +94,11 @@ class Context:
         if value is None:
             return ()
         items = value if isinstance(value, list | tuple) else [value]
-        out: list[IPv4Address] = []
-        for item in items:
-            raw = item.get("address", item.get("ip")) if isinstance(item, dict) else item
-            try:
-                addr = ip_address(str(raw).split("/")[0])
-            except ValueError:
-                raise self.error(path, f"not an IP address: {raw!r}") from None
-            if not isinstance(addr, IPv4Address):
-                continue  # IPv6 servers: not rendered (the campus is IPv4 today)
-            out.append(addr)
-        return tuple(out)
+        raws = tuple(str(item.get("address", item.get("ip")) if isinstance(item, dict) else item) for item in items)
+        try:
+            return _parse_addresses(raws)
+        except ValueError as exc:
+            raise self.error(path, f"not an IP address: {exc}") from None
 
     def secret(self, path: str) -> Secret | None:
         value = self.get(path)

@@ -119,6 +119,7 @@ class Switchport(_Model):
     allowed_vlans: tuple[int, ...] = ()
     allowed_ranges: tuple[VlanRange, ...] = ()
     allowed_csv: str = ""  # OVS `trunks=` syntax
+    allow_all: bool = False  # NetBox mode tagged-all
 
 
 class OspfInterface(_Model):

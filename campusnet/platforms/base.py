@@ -7,7 +7,7 @@ overrides a method only where the data cannot say it (e.g. Linux interface names
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +25,7 @@ InterfaceKind = Literal["ethernet", "lag", "loopback", "management", "svi"]
 _NUM = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=65536)
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that orders ``GE1/0/2`` before ``GE1/0/10`` (digits compare as numbers).
 
