@@ -11,11 +11,13 @@ from pathlib import Path
 from nornir.core.task import Result, Task
 
 from campusnet.nornir_inventory import intent_of
-from campusnet.render import render_all
+from campusnet.render import SecretResolver, render_all
 
 
-def render_config(task: Task, out_dir: Path | str) -> Result:
+def render_config(task: Task, out_dir: Path | str, *, lab: bool = True,
+                  secrets: SecretResolver | None = None) -> Result:
     """Render the host's intent (``campusnet.render.render_device``, written by the CLI's writer
-    ``render_all``) into ``out_dir``; ``changed`` when a file's content changed."""
-    summary = render_all([intent_of(task.host)], out_dir)
+    ``render_all``: ``<out_dir>/<host>/…``) ; ``changed`` when a file's content changed. ``lab`` and
+    ``secrets`` are ``render_all``'s (``campusnet render --no-lab`` / ``--fake-secrets``)."""
+    summary = render_all([intent_of(task.host)], out_dir, lab=lab, secrets=secrets)
     return Result(host=task.host, changed=summary.changed > 0, result=[str(p) for p in summary.written])

@@ -32,6 +32,14 @@ options:
     description: Output directory.
     type: path
     required: true
+  lab:
+    description: Also render the lab emulation files (C(campusnet render --lab/--no-lab)).
+    type: bool
+    default: true
+  fake_secrets:
+    description: Render secrets as C(FAKE-<name>) (review only, never deploy; C(campusnet render --fake-secrets)).
+    type: bool
+    default: false
 author: campusnet
 """
 
@@ -49,13 +57,15 @@ def main() -> None:
             "host": {"type": "str", "required": True},
             "intents": {"type": "path", "required": True},
             "dest": {"type": "path", "required": True},
+            "lab": {"type": "bool", "default": True},
+            "fake_secrets": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     try:
         from campusnet.errors import CampusnetError
         from campusnet.intent import DeviceIntent
-        from campusnet.render import render_all, render_device
+        from campusnet.render import placeholder_secret, render_all, render_device
     except ImportError as exc:
         module.fail_json(msg=f"campusnet is not importable by {sys.executable} ({exc}): "
                              "set ansible_python_interpreter to the project's virtualenv")
@@ -71,14 +81,15 @@ def main() -> None:
         module.fail_json(msg=f"E310: {p['host']} field 'intent': no intent for this host (not a configured "
                              "device: platform outside the registry, or a status the intent stage skips)")
         return
+    secrets = placeholder_secret if p["fake_secrets"] else None
     try:
         with open(os.path.join(p["intents"], f"{device}.json"), encoding="utf-8") as f:
             intent = DeviceIntent.model_validate_json(f.read())
         if module.check_mode:
-            files = render_device(intent)
+            files = render_device(intent, lab=p["lab"], secrets=secrets)
             module.exit_json(changed=False, files=sorted(files))
             return
-        summary = render_all([intent], p["dest"])
+        summary = render_all([intent], p["dest"], lab=p["lab"], secrets=secrets)
     except CampusnetError as exc:
         module.fail_json(msg=str(exc), code=exc.code)
         return
