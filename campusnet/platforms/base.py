@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from hier_config import Platform as HierPlatform
-from hier_config import get_hconfig_driver
+from hier_config import HConfig, get_hconfig, get_hconfig_driver
 from hier_config.platforms.driver_base import HConfigDriverBase
 from netutils.lib_mapper import NAME_TO_LIB_MAPPER
 from pydantic import BaseModel, ConfigDict
@@ -106,6 +106,14 @@ class Platform(BaseModel):
             raise CampusnetError("E301", "no hier_config driver for this platform", obj=self.slug,
                                  field="hier_config_platform")
         return get_hconfig_driver(self.hier_config_platform)
+
+    def normalise_config(self, text: str) -> str:
+        """Text as the device prints it → text hier_config parses (override where the CLI needs it)."""
+        return text
+
+    def load_config(self, text: str) -> HConfig:
+        """A running or intended configuration as a hier_config tree, with this platform's driver."""
+        return get_hconfig(self.hier_driver(), self.normalise_config(text))
 
     # -- interface names --------------------------------------------------------------------------------
     @cached_property

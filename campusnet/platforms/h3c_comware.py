@@ -51,6 +51,9 @@ class HConfigDriverComware7(HConfigDriverHPComware5):
             per_line_sub=[
                 PerLineSubRule(search=r"^\s*[#].*", replace=""),
                 PerLineSubRule(search=r"^return$", replace=""),
+                # not configuration: the software version banner; objects that always exist
+                PerLineSubRule(search=r"^\s*version \d.*", replace=""),
+                PerLineSubRule(search=r"^(vlan 1|interface NULL0)$", replace=""),
             ],
         )
 
@@ -58,6 +61,22 @@ class HConfigDriverComware7(HConfigDriverHPComware5):
 class H3cComware(Platform):
     def hier_driver(self) -> HConfigDriverBase:
         return HConfigDriverComware7()
+
+    def normalise_config(self, text: str) -> str:
+        """Comware prints global commands indented by one space between `#` lines (` sysname X`); a
+        section starts at column 0 (`interface X`). Dedent the global blocks so hier_config sees the tree."""
+        out: list[str] = []
+        in_section = False
+        for line in text.splitlines():
+            if line.startswith("#") or not line.strip():
+                in_section = False
+                out.append(line)
+            elif not line.startswith(" "):
+                in_section = True
+                out.append(line)
+            else:
+                out.append(line if in_section else line[1:])
+        return "\n".join(out) + "\n"
 
 
 H3C_COMWARE = H3cComware(

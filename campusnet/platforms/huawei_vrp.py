@@ -37,6 +37,7 @@ class HConfigDriverHuaweiVrp8(HConfigDriverHuaweiVrp):
         rules = HConfigDriverHuaweiVrp._instantiate_rules()
         rules.idempotent_commands.extend(idempotent_rules(_VRP_IDEMPOTENT))
         rules.per_line_sub.append(PerLineSubRule(search=r"^return$", replace=""))
+        rules.per_line_sub.append(PerLineSubRule(search=r"^interface NULL0$", replace=""))  # always exists
         return rules
 
 
