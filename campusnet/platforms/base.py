@@ -11,8 +11,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
-from hier_config import Platform as HierPlatform
 from hier_config import HConfig, get_hconfig, get_hconfig_driver
+from hier_config import Platform as HierPlatform
 from hier_config.platforms.driver_base import HConfigDriverBase
 from netutils.lib_mapper import NAME_TO_LIB_MAPPER
 from pydantic import BaseModel, ConfigDict
