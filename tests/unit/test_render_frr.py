@@ -117,10 +117,20 @@ def lab_intents(intents: dict[str, DeviceIntent]) -> list[DeviceIntent]:
     return [i.emulation for i in intents.values() if i.emulation is not None]
 
 
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "fixtures" / "snapshots"
+
+
 @needs_frr
-def test_lab_frr_conf_is_what_frr_prints(small_intents: dict[str, DeviceIntent], tmp_path: Path) -> None:
+@pytest.mark.parametrize("case", ["small", "campus"])
+def test_lab_frr_conf_is_what_frr_prints(case: str, tmp_path: Path) -> None:
+    from campusnet.intent import build_intents
+    from campusnet.sot.models import Snapshot
+
+    snap_file = SNAPSHOTS / f"{case}.json"
+    if not snap_file.exists():
+        pytest.skip(f"no recorded snapshot {snap_file.name}")
     problems: list[str] = []
-    for n, emu in enumerate(lab_intents(small_intents)):
+    for n, emu in enumerate(lab_intents(build_intents(Snapshot.load(snap_file)))):
         files = {Path(k).name: v for k, v in render_files(emu).items()}
         with ThrowawayFrr(tmp_path / emu.hostname, f"cn-tpl-{n}", emu, files) as frr:
             running = frr.running()
