@@ -104,7 +104,7 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
 
         r = do_seed(settings.netbox_target(), settings.inventory_dir() / "campus")
         if r.errors:
-            raise CampusnetError("E501", f"seed reported {len(r.errors)} errors: {r.errors[:3]}")
+            raise CampusnetError("E601", f"seed reported {len(r.errors)} errors: {r.errors[:3]}")
         return f"{r.writes} writes ({'no changes' if not r.writes else 'created/updated'}) in {r.seconds:.1f} s"
 
     state: dict[str, Any] = {}
@@ -119,7 +119,7 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
         rep.facts["devices in NetBox"] = len(pipe.snapshot.devices)
         rep.facts["intents built"] = len(pipe.intents)
         if violations:
-            raise CampusnetError("E502", f"{len(violations)} rule violations, first: {violations[0]}")
+            raise CampusnetError("E602", f"{len(violations)} rule violations, first: {violations[0]}")
         return f"{len(pipe.snapshot.devices)} devices, all rules pass"
 
     def render() -> str:
@@ -144,7 +144,7 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
         rep.devices = {r.device: r.as_summary() for r in s.results}
         rep.facts["deploy run"] = s.run.run_id
         if s.failed:
-            raise CampusnetError("E503", f"deploy: {s.counts()}")
+            raise CampusnetError("E603", f"deploy: {s.counts()}")
         return ", ".join(f"{k}: {v}" for k, v in sorted(s.counts().items()))
 
     def verify() -> str:
@@ -167,7 +167,7 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
             time.sleep(3)
         rep.verify = json.loads(path.read_text())
         if failed:
-            raise CampusnetError("E504", f"{len(failed)} of {len(results)} checks failed (see {path})")
+            raise CampusnetError("E604", f"{len(failed)} of {len(results)} checks failed (see {path})")
         return f"{len(results)} checks passed (attempt {attempt})"
 
     ok = stage("netbox up", netbox_up) and stage("seed", seed) and stage("validate", validate) and stage(

@@ -105,6 +105,11 @@ class LocalNetBox:
                     pg.dump("netbox", cache)
                     log(f"cached the migrated schema in {cache}")
             marker.write_text(SCHEMA_KEY + "\n")
+        static_marker = srv.root / "static" / ".campusnet-collected"
+        if not static_marker.exists() or static_marker.read_text().strip() != SCHEMA_KEY:
+            log("collecting NetBox's static files (rack elevations need their CSS)")
+            srv.manage("collectstatic", "--no-input")
+            static_marker.write_text(SCHEMA_KEY + "\n")
         times["schema"] = time.monotonic() - t
 
         t = time.monotonic()
