@@ -1,13 +1,10 @@
 #!/usr/bin/python
-"""Ansible module ``campusnet_render``: render one host's configuration files with campusnet's library
-(``campusnet.render.render_all`` → ``render_device``, what the Nornir task and the CLI call) into ``dest``.
+"""Ansible module ``campusnet_render`` — documentation only: the work is done by the action plugin of the
+same name (``plugins/action/campusnet_render.py``), in the controller's process, which calls
+``campusnet.render.render_all`` → ``render_device`` (what the Nornir task and the CLI call) into ``dest``.
 """
 
 from __future__ import annotations
-
-import json
-import os
-import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -18,7 +15,8 @@ description:
   - Loads the host's intent written by C(campusnet_intents) and renders it with C(campusnet.render.render_all)
     (C(render_device) + the writer of C(campusnet render)), so files land where the CLI and the Nornir task
     put them; unchanged files are not rewritten.
-  - Runs on the controller (C(delegate_to: localhost)), in the Python that has campusnet.
+  - Runs on the controller as an action plugin (C(plugins/action/campusnet_render.py), found through
+    C(action_plugins) in C(ansible.cfg)), in the Python that runs Ansible (the project's virtualenv).
 options:
   host:
     description: The inventory host (device name, or virtual chassis name / member).
@@ -52,48 +50,9 @@ files:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "host": {"type": "str", "required": True},
-            "intents": {"type": "path", "required": True},
-            "dest": {"type": "path", "required": True},
-            "lab": {"type": "bool", "default": True},
-            "fake_secrets": {"type": "bool", "default": False},
-        },
-        supports_check_mode=True,
-    )
-    try:
-        from campusnet.errors import CampusnetError
-        from campusnet.intent import DeviceIntent
-        from campusnet.render import placeholder_secret, render_all, render_device
-    except ImportError as exc:
-        module.fail_json(msg=f"campusnet is not importable by {sys.executable} ({exc}): "
-                             "set ansible_python_interpreter to the project's virtualenv")
-        return
-    p = module.params
-    with open(os.path.join(p["intents"], "index.json"), encoding="utf-8") as f:
-        index = json.load(f)
-    device = index["hosts"].get(p["host"])
-    if device in index["errors"]:
-        module.fail_json(msg=index["errors"][device])
-        return
-    if device is None:
-        module.fail_json(msg=f"E310: {p['host']} field 'intent': no intent for this host (not a configured "
-                             "device: platform outside the registry, or a status the intent stage skips)")
-        return
-    secrets = placeholder_secret if p["fake_secrets"] else None
-    try:
-        with open(os.path.join(p["intents"], f"{device}.json"), encoding="utf-8") as f:
-            intent = DeviceIntent.model_validate_json(f.read())
-        if module.check_mode:
-            files = render_device(intent, lab=p["lab"], secrets=secrets)
-            module.exit_json(changed=False, files=sorted(files))
-            return
-        summary = render_all([intent], p["dest"], lab=p["lab"], secrets=secrets)
-    except CampusnetError as exc:
-        module.fail_json(msg=str(exc), code=exc.code)
-        return
-    module.exit_json(changed=summary.changed > 0, device=device, files=[str(w) for w in summary.written])
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True, bypass_checks=True)
+    module.fail_json(msg="campusnet_render runs as an action plugin: use the repository's ansible.cfg "
+                         "(action_plugins = plugins/action)")
 
 
 if __name__ == "__main__":
