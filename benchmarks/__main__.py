@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nornir-sample", type=int, default=40)
     ap.add_argument("--ansible-sample", type=int, default=60)
     ap.add_argument("--reload", action="store_true", help="load again even if the marker matches")
+    ap.add_argument("--use-loaded", action="store_true",
+                    help="measure whatever campus is loaded (even of an older shape version); say so")
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "out" / "bench" / "results.json")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -49,7 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     results["netbox_up_s"] = round(loader.up(log=lambda m: say(f"  · {m}")), 1)
     if args.reload:
         loader.marker_file().unlink(missing_ok=True)
-    marker, load_s = loader.ensure_loaded(args.devices, args.seed, log=lambda m: say(f"  · {m}"))
+    have = loader.loaded()
+    if args.use_loaded and have:
+        marker, load_s = have, None
+        say(f"  · measuring the loaded campus as is: {have.get('devices')} devices, seed {have.get('seed')}, "
+            f"shape version {have.get('shape_version', 1)}")
+    else:
+        marker, load_s = loader.ensure_loaded(args.devices, args.seed, log=lambda m: say(f"  · {m}"))
+    results["shape_version"] = marker.get("shape_version", 1)
     results["load"] = {"this_run_s": load_s, "recorded": {k: marker.get(k) for k in
                                                            ("total_s", "generate_s", "plan_s", "reset_s")},
                        "netbox_phases_s": marker.get("netbox", {}).get("phases"),
@@ -61,11 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     with loader.scale_env():
         target = netbox_target()
         say("P1 ours (bulk reader + build_intents, fresh interpreter) …")
-        p1_ours = p1.ours()
-        import subprocess
-        import sys
-        subprocess.run([sys.executable, "-m", "benchmarks.ours", "--save", str(snap_path)], check=True,
-                       capture_output=True, cwd=REPO_ROOT)
+        p1_ours = p1.ours(save=snap_path)
         say("P1 floor (raw parallel paged GETs) …")
         p1_floor = p1.floor(target)
         p1_nbi: dict[str, Any] = {"skipped": True}

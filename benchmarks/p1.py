@@ -25,11 +25,13 @@ from campusnet.sot.reader import ENDPOINTS
 NB_INVENTORY_TIMEOUT = 1800.0
 
 
-def ours(runs: int = 1) -> dict[str, Any]:
-    """Bulk reader + build_intents, in a fresh interpreter; the best of ``runs``."""
+def ours(save: Path | None = None, runs: int = 1) -> dict[str, Any]:
+    """Bulk reader + build_intents, in a fresh interpreter; the best of ``runs`` (the snapshot is saved to
+    ``save`` for P2)."""
     best: dict[str, Any] | None = None
+    extra = ["--save", str(save)] if save is not None else []
     for _ in range(runs):
-        r = subprocess.run([sys.executable, "-m", "benchmarks.ours"], capture_output=True, text=True,
+        r = subprocess.run([sys.executable, "-m", "benchmarks.ours", *extra], capture_output=True, text=True,
                            cwd=REPO_ROOT, env=os.environ.copy(), check=False)
         line = next((ln for ln in r.stdout.splitlines() if ln.startswith("BENCH ")), None)
         if r.returncode != 0 or line is None:
