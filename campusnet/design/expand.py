@@ -652,11 +652,12 @@ def planned_cables(objs: Sequence[Obj]) -> list[Obj]:
 
 
 def ownership(objs: Sequence[Obj]) -> list[Obj]:
-    """A contact assignment (role ``owner``) for every object with ``owner_contact``."""
+    """A contact assignment (role ``owner``) for every object with ``owner_contact`` (kinds that take
+    contacts; a VLAN carries its owner in the custom field ``owner_contact`` instead)."""
     out: list[Obj] = []
     for o in objs:
         contact = getattr(o, "owner_contact", None)
-        if contact and o.OBJECT_TYPE:
+        if contact and o.OBJECT_TYPE and o.CONTACTS:
             out.append(ContactAssignment(object_type=o.OBJECT_TYPE, object=o.key(), contact=contact, role="owner"))
     return out
 

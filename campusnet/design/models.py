@@ -84,6 +84,7 @@ class Obj(Spec):
     LATE: ClassVar[frozenset[str]] = frozenset()
     IMMUTABLE: ClassVar[frozenset[str]] = frozenset()
     OBJECT_TYPE: ClassVar[str] = ""  # content type, for generic references (contact assignments…)
+    CONTACTS: ClassVar[bool] = True  # NetBox accepts contact assignments for this kind
 
     def key(self) -> Key:
         return tuple(getattr(self, f) for f in self.KEY)
@@ -114,14 +115,17 @@ class Obj(Spec):
                 found.append((r.field, r.kind, key))
         return found
 
-    def payload(self, resolve: Resolver) -> dict[str, Any]:
-        """The API payload: model fields minus construct fields, references replaced by ids."""
+    def payload(self, resolve: Resolver, phase: str | None = None) -> dict[str, Any]:
+        """The API payload: model fields minus construct fields, references replaced by ids.
+        ``phase`` ``early``: without the LATE fields; ``late``: only them; None: everything."""
         skip = set(self.LOCAL)
         for r in self.REFS:
             skip.update(r.key_from)
             skip.update(f for _, f in r.fallback)
         data = {k: v for k, v in self.model_dump(mode="json", exclude=skip).items() if v is not None}
         for r in self.REFS:
+            if phase is not None and (r.field in self.LATE) != (phase == "late"):
+                continue
             if r.many:
                 items = getattr(self, r.key_from[0])
                 if items is None:
@@ -132,7 +136,12 @@ class Obj(Spec):
             if key[-1] is None:
                 continue
             data[r.field] = resolve(r.kind, key, r.field)
-        return self.adjust(data, resolve)
+        data = self.adjust(data, resolve)
+        if phase == "late":
+            return {k: v for k, v in data.items() if k in self.LATE}
+        if phase == "early":
+            return {k: v for k, v in data.items() if k not in self.LATE}
+        return data
 
     def adjust(self, data: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
         """Per-kind payload changes (generic foreign keys, custom fields…)."""
@@ -210,7 +219,6 @@ class ConfigContext(Obj):
         Ref("platforms", "dcim.platforms", ("platforms",), many=True),
         Ref("device_types", "dcim.device-types", ("device_types",), many=True),
         Ref("tenants", "tenancy.tenants", ("tenants",), many=True),
-        _tags(),
     )
     name: str
     weight: int = 1000
@@ -223,7 +231,14 @@ class ConfigContext(Obj):
     platforms: list[str] = []
     device_types: list[str] = []
     tenants: list[str] = []
-    tags: list[str] = []
+    tags: list[str] = []  # sent as slugs: the config-context API takes tag slugs, not ids
+
+    def refs(self) -> list[tuple[str, str, Key]]:
+        return [*super().refs(), *(("tags", "extras.tags", (t,)) for t in self.tags)]
+
+    def adjust(self, data: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
+        data["tags"] = sorted(self.tags)
+        return data
 
 
 # ------------------------------------------------------------------------------------------ tenancy
@@ -627,12 +642,16 @@ class Aggregate(Obj):
 
 
 class VLAN(Obj):
-    """VLAN names are unique in the design data (``jpl-b03-teaching``): they are the natural key."""
+    """VLAN names are unique in the design data (``jpl-b03-teaching``): they are the natural key.
+
+    NetBox 4.7 refuses contact assignments on VLANs, so a VLAN's owner is the custom field
+    ``owner_contact`` (object → tenancy.contact)."""
 
     KIND = "ipam.vlans"
     ENDPOINT = "ipam/vlans"
     KEY = ("name",)
     OBJECT_TYPE = "ipam.vlan"
+    CONTACTS = False
     REFS = (
         Ref("site", "dcim.sites", ("site",)),
         Ref("role", "ipam.roles", ("role",)),
@@ -649,6 +668,16 @@ class VLAN(Obj):
     description: str | None = None
     tags: list[str] = []
     owner_contact: str | None = None
+
+    def refs(self) -> list[tuple[str, str, Key]]:
+        extra = [("custom_fields.owner_contact", "tenancy.contacts", (self.owner_contact,))] if self.owner_contact else []
+        return [*super().refs(), *extra]
+
+    def adjust(self, data: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
+        if self.owner_contact:
+            cid = resolve("tenancy.contacts", (self.owner_contact,), "custom_fields.owner_contact")
+            data["custom_fields"] = {"owner_contact": cid}
+        return data
 
 
 class Prefix(Obj):

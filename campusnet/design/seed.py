@@ -38,7 +38,8 @@ PAGE = 1000
 WORKERS = 3
 CHUNK = {"dcim.devices": 25, "dcim.cables": 50, "dcim.interfaces": 200}
 DEFAULT_CHUNK = 100
-SERIAL = {"dcim.cables"}  # cable paths: one batch at a time
+# one batch at a time: cable paths; devices (parallel device creates deadlock in PostgreSQL on 4.7)
+SERIAL = {"dcim.cables", "dcim.devices"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class SeedReport:
     errors: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # "update dcim.devices 'x': status"
     requests: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # GET/POST/PATCH counts
+    timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # seconds per kind
     seconds: float = 0.0
 
     @property
@@ -126,6 +128,8 @@ class SeedReport:
         verb = "would write" if self.dry_run else "wrote"
         console.print("no changes" if not self.writes else f"{verb} {self.writes} objects",
                       f"in {self.seconds:.1f} s ({', '.join(f'{k} {v}' for k, v in sorted(self.requests.items()))})")
+        slow = sorted(self.timings.items(), key=lambda kv: -kv[1])[:5]
+        console.print("slowest: " + ", ".join(f"{k} {v:.1f} s" for k, v in slow), style="dim", highlight=False)
         for e in self.errors:
             console.print(f"[red]error[/] {e}", highlight=False)
 
@@ -240,16 +244,12 @@ class Seeder:
         updates: list[tuple[Obj, dict[str, Any]]] = []
         for o in objs:
             try:
-                payload = o.payload(self.resolve)
+                payload = o.payload(self.resolve, step.phase)
             except Unresolved as exc:
                 self.report.errors.append(f"{o.describe()} {exc}")
                 continue
-            if step.phase == "late":
-                payload = {k: v for k, v in payload.items() if k in model.LATE}
-                if not payload:
-                    continue
-            else:
-                payload = {k: v for k, v in payload.items() if k not in model.LATE}
+            if step.phase == "late" and not payload:
+                continue
             have = idx.by_key.get(o.key())
             if have is None:
                 if step.phase == "early":
@@ -299,12 +299,16 @@ class Seeder:
         assert self.client is not None
         code, data = self.client.write(method, endpoint, [p for _, p in items])
         if code in (200, 201) and isinstance(data, list):
-            return list(zip([o for o, _ in items], data, strict=True))
-        if code == 400 and isinstance(data, list) and len(data) == len(items):
+            if method == "PATCH":  # answered in NetBox's ordering, not ours: match by id
+                by_id = {js["id"]: js for js in data}
+                return [(o, by_id[p["id"]]) for o, p in items if p["id"] in by_id]
+            return list(zip([o for o, _ in items], data, strict=True))  # creates: request order (pk order)
+        per_item = _item_errors(data, items)
+        if per_item is not None:
             good = []
-            for (o, p), err in zip(items, data, strict=True):
-                if err:
-                    self._failed(o, method, err)
+            for i, (o, p) in enumerate(items):
+                if i in per_item:
+                    self._failed(o, method, per_item[i])
                 else:
                     good.append((o, p))
             return self._batch(method, endpoint, kind, good, retry=False) if good and retry else []
@@ -315,7 +319,10 @@ class Seeder:
     def _failed(self, o: Obj, method: str, err: Any) -> None:
         self.status.pop((o.KIND, o.key()), None)
         verb = "create" if method == "POST" else "update"
-        if isinstance(err, dict):
+        if isinstance(err, dict) and "exception" in err:  # a NetBox 500: {"error", "exception", versions}
+            first = str(err.get("error", "")).splitlines()[0] if err.get("error") else ""
+            self.report.errors.append(f"{o.describe()}: {verb} failed in NetBox: {err['exception']} {first}")
+        elif isinstance(err, dict):
             for fld, msg in err.items():
                 text = " ".join(str(m) for m in msg) if isinstance(msg, list) else str(msg)
                 self.report.errors.append(f"{o.describe()} field '{fld}': {verb} refused: {text}")
@@ -328,6 +335,23 @@ class Seeder:
             setattr(s, st, getattr(s, st) + 1)
 
 
+def _item_errors(data: Any, items: list[tuple[Obj, dict[str, Any]]]) -> dict[int, Any] | None:
+    """Per-item errors of a refused batch, by position: NetBox 4.7 answers
+    ``{"detail": …, "errors": [{"index": i | "id": pk, "errors": {field: [msg]}}]}``."""
+    if not isinstance(data, dict) or not isinstance(data.get("errors"), list):
+        return None
+    by_id = {p.get("id"): i for i, (_, p) in enumerate(items) if "id" in p}
+    out: dict[int, Any] = {}
+    for e in data["errors"]:
+        if not isinstance(e, dict):
+            return None
+        i = e["index"] if "index" in e else by_id.get(e.get("id"))
+        if not isinstance(i, int):
+            return None
+        out[i] = e.get("errors")
+    return out or None
+
+
 def seed(target: NetBoxTarget, src: Path, dry_run: bool = False) -> SeedReport:
     """Create what is missing and update what differs; nothing else. ``dry_run`` reads but never writes."""
     t0 = time.monotonic()
@@ -337,7 +361,9 @@ def seed(target: NetBoxTarget, src: Path, dry_run: bool = False) -> SeedReport:
     seeder = Seeder(design, client, report, dry_run=dry_run)  # a dry run still reads NetBox to compare
     try:
         for step in STEPS:
+            t = time.monotonic()
             seeder.run(step)
+            report.timings[step.kind] += time.monotonic() - t
     finally:
         client.close()
     seeder.tally()
