@@ -24,7 +24,7 @@ def norm(value: Any) -> Any:
     if isinstance(value, dict):
         if "id" in value:
             return value["id"]
-        if "value" in value and "label" in value:
+        if "value" in value and set(value) <= {"value", "label", "description"}:
             return value["value"]
         return value
     if isinstance(value, list):
@@ -66,7 +66,9 @@ def same(want: Any, have: Any) -> bool:
     return bool(want == have)
 
 
-def changed(desired: dict[str, Any], existing: dict[str, Any], immutable: frozenset[str] = frozenset()) -> dict[str, Any]:
+def changed(
+    desired: dict[str, Any], existing: dict[str, Any], immutable: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The fields of ``desired`` whose value differs in ``existing`` (the minimal PATCH body).
 
     ``custom_fields`` is compared key by key (other custom fields are not ours).

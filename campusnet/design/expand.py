@@ -117,6 +117,10 @@ def subnet(supernet: str, index: int, prefixlen: int) -> str:
 
 
 # ------------------------------------------------------------------------------------- rack rooms
+def _default_panels() -> dict[Literal["A", "B"], str]:
+    return {"A": "PP-A", "B": "PP-B"}
+
+
 class RackGroup(Spec):
     names: str | list[str]  # range patterns, e.g. "A[01-06]"
     status: str = "active"
@@ -134,7 +138,7 @@ class RackRoom(Spec):
     device_prefix: str
     tenant: str
     owner_contact: str
-    panels: dict[Literal["A", "B"], str] = Field(default_factory=lambda: {"A": "PP-A", "B": "PP-B"})
+    panels: dict[Literal["A", "B"], str] = Field(default_factory=lambda: _default_panels())
     u_height: int = 42
     voltage: int = 220
     amperage: int = 32
@@ -150,7 +154,8 @@ class RackRoom(Spec):
             for side, name in self.panels.items()
         ]
         for group in self.racks:
-            names = [n for p in ([group.names] if isinstance(group.names, str) else group.names) for n in expand_range(p)]
+            patterns = [group.names] if isinstance(group.names, str) else group.names
+            names = [n for p in patterns for n in expand_range(p)]
             for rack in names:
                 out.append(Rack(site=self.site, name=rack, location=self.location, role=group.role,
                                 tenant=self.tenant, status=group.status, u_height=self.u_height, tags=group.tags,
@@ -412,15 +417,17 @@ class Link(Spec):
             if address:
                 out.append(IPAddress(address=address, device=e.device, interface=e.interface, tenant=self.tenant,
                                      description=f"link to {other}"))
-        cable = {"type": self.cable_type, "status": self.status, "tags": self.cable_tags}
+        def cable(a: Termination, b: Termination) -> Cable:
+            return Cable(a=[a], b=[b], type=self.cable_type, status=self.status, tags=self.cable_tags)
+
         ta = Termination(device=self.a.device, interface=self.a.interface)
         if self.circuit:
-            out.append(Cable(a=[ta], b=[Termination(circuit=self.circuit, term_side="A")], **cable))
+            out.append(cable(ta, Termination(circuit=self.circuit, term_side="A")))
             if self.b:
-                out.append(Cable(a=[Termination(device=self.b.device, interface=self.b.interface)],
-                                 b=[Termination(circuit=self.circuit, term_side="Z")], **cable))
+                out.append(cable(Termination(device=self.b.device, interface=self.b.interface),
+                                 Termination(circuit=self.circuit, term_side="Z")))
         elif self.b:
-            out.append(Cable(a=[ta], b=[Termination(device=self.b.device, interface=self.b.interface)], **cable))
+            out.append(cable(ta, Termination(device=self.b.device, interface=self.b.interface)))
         return out
 
 
@@ -507,8 +514,9 @@ class HostLink(Spec):
         out: list[Obj] = [
             Interface(device=self.host, name=self.host_interface,
                       description=f"to {self.switch} {self.switch_interface}"),
-            Interface(device=self.switch, name=self.switch_interface, description=f"to {self.host} {self.host_interface}",
-                      **({"mode": "access", "untagged_vlan": self.vlan} if self.vlan else {})),
+            Interface.model_validate({"device": self.switch, "name": self.switch_interface,
+                                      "description": f"to {self.host} {self.host_interface}",
+                                      **({"mode": "access", "untagged_vlan": self.vlan} if self.vlan else {})}),
             Cable(a=[Termination(device=self.host, interface=self.host_interface)],
                   b=[Termination(device=self.switch, interface=self.switch_interface)], type=self.cable_type,
                   status=self.status),
@@ -584,7 +592,8 @@ def addressing(objs: Sequence[Obj]) -> list[Obj]:
                                  description=f"{d.name} management"))
             update["oob_ip"] = d.mgmt
         if update:
-            out.append(Device(name=d.name, device_type=d.device_type, role=d.role, site=d.site, **update))
+            out.append(Device.model_validate(
+                {"name": d.name, "device_type": d.device_type, "role": d.role, "site": d.site, **update}))
     return out
 
 
@@ -602,11 +611,11 @@ def power_cabling(objs: Sequence[Obj], pdu_role: str = "pdu") -> list[Obj]:
     cabled: set[tuple[str, str]] = set()
     for c in _by_kind(objs, Cable):
         assert isinstance(c, Cable)
-        for t in [*c.a, *c.b]:
-            if t.device and t.power_port:
-                cabled.add((t.device, t.power_port))
-            if t.device and t.power_outlet:
-                cabled.add((t.device, t.power_outlet))
+        for end in [*c.a, *c.b]:
+            if end.device and end.power_port:
+                cabled.add((end.device, end.power_port))
+            if end.device and end.power_outlet:
+                cabled.add((end.device, end.power_outlet))
     racks: dict[tuple[str, str], list[Device]] = defaultdict(list)
     pdus: dict[tuple[str, str], list[Device]] = defaultdict(list)
     for d in _by_kind(objs, Device):

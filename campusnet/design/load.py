@@ -4,7 +4,8 @@ A file is a mapping of sections. A section is either a kind (``dcim.sites: [...]
 :mod:`campusnet.design.models`) or a construct (``campuses: [...]``, see
 :data:`campusnet.design.expand.CONSTRUCTS`). ``defaults: {kind: {field: value}}`` fills fields of that
 file's plain sections. The same object may come from several places (a template interface that a link
-tags, a building LAG…): the pieces are merged field by field (lists are united; for ``description`` the first piece wins); any other conflict is an error.
+tags, a building LAG…): the pieces are merged field by field (lists are united; for ``description`` the
+first piece wins); any other conflict is an error.
 
 Every error is a :class:`~campusnet.errors.DataError` naming the file, the object and the field.
 """
@@ -197,7 +198,9 @@ def check(d: Design) -> None:
     errors += [DataError(f"unknown device type ({d.where(dev)})", obj=dev.describe(), field="device_type")
                for dev in d.of("dcim.devices") if isinstance(dev, Device) and dev.device_type not in types]
     if errors:
-        more = f" (and {len(errors) - 1} more: " + "; ".join(str(e) for e in errors[1:6]) + ")" if len(errors) > 1 else ""
+        more = ""
+        if len(errors) > 1:
+            more = f" (and {len(errors) - 1} more: " + "; ".join(str(e) for e in errors[1:6]) + ")"
         first = errors[0]
         raise DataError(first.message + more, obj=first.obj, field=first.field)
 

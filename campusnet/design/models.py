@@ -418,7 +418,7 @@ class Platform(Obj):
     slug: str
     manufacturer: str | None = None
     description: str | None = None
-    loopback_interface: str = Field("LoopBack0", description="construct: the loopback's name on this platform")
+    loopback_interface: str = "LoopBack0"  # construct: the loopback's name on this platform
 
 
 class DeviceRole(Obj):
@@ -485,7 +485,7 @@ class DeviceType(Obj):
 class _Template(Obj):
     KEY = ("device_type", "name")
     XKEY = ("device_type>dcim.device-types", "name")
-    REFS = (Ref("device_type", "dcim.device-types", ("device_type",)),)
+    REFS: ClassVar[tuple[Ref, ...]] = (Ref("device_type", "dcim.device-types", ("device_type",)),)
     device_type: str
     name: str
 
@@ -670,8 +670,9 @@ class VLAN(Obj):
     owner_contact: str | None = None
 
     def refs(self) -> list[tuple[str, str, Key]]:
-        extra = [("custom_fields.owner_contact", "tenancy.contacts", (self.owner_contact,))] if self.owner_contact else []
-        return [*super().refs(), *extra]
+        if not self.owner_contact:
+            return super().refs()
+        return [*super().refs(), ("custom_fields.owner_contact", "tenancy.contacts", (self.owner_contact,))]
 
     def adjust(self, data: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
         if self.owner_contact:
@@ -849,8 +850,8 @@ class Device(Obj):
     primary_ip4: str | None = None
     oob_ip: str | None = None
     owner_contact: str | None = None
-    loopback: str | None = Field(None, description="construct: loopback address, e.g. 10.255.0.1/32")
-    mgmt: str | None = Field(None, description="construct: management address, e.g. 10.254.0.1/24")
+    loopback: str | None = None  # construct: loopback address, e.g. 10.255.0.1/32
+    mgmt: str | None = None  # construct: management address, e.g. 10.254.0.1/24
 
     @model_validator(mode="after")
     def _face_with_position(self) -> Device:
@@ -871,7 +872,7 @@ class Device(Obj):
 class _Component(Obj):
     KEY = ("device", "name")
     XKEY = ("device>dcim.devices", "name")
-    REFS = (Ref("device", "dcim.devices", ("device",)), _tags())
+    REFS: ClassVar[tuple[Ref, ...]] = (Ref("device", "dcim.devices", ("device",)), _tags())
     device: str
     name: str
     description: str | None = None
