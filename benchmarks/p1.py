@@ -98,6 +98,8 @@ def nb_inventory(target: NetBoxTarget, timeout: float = NB_INVENTORY_TIMEOUT) ->
             return {"total_s": None, "error": (r.stderr or r.stdout)[-600:]}
         data = json.loads((Path(tmp) / "out.json").read_text())
         hosts = len(data.get("_meta", {}).get("hostvars", {}))
+        if not hosts:
+            return {"total_s": None, "error": "no hosts: " + " ".join(r.stderr.split())[-400:]}
         ifaces = sum(len(v.get("interfaces", []) or []) for v in data.get("_meta", {}).get("hostvars", {}).values())
     return {"total_s": round(secs, 3), "hosts": hosts, "interfaces": ifaces}
 

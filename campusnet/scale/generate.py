@@ -113,7 +113,7 @@ def catalogue() -> list[m.Obj]:
         *[m.DeviceRole(name=n, slug=s) for n, s in (
             ("Core switch", "core-switch"), ("Access switch", "access-switch"), ("DC spine", "dc-spine"),
             ("DC leaf", "dc-leaf"), ("DC border leaf", "dc-border-leaf"), ("Server", "server"),
-            ("Egress router", "egress-router"), ("VPN gateway", "vpn-gateway"))],
+            ("Egress router", "egress-router"), ("VPN gateway", "vpn-gateway"), ("Test host", "test-host"))],
         m.DeviceType(manufacturer="h3c", model="S5130S-52S-EI", slug="h3c-s5130", interfaces=[
             m.InterfaceTemplateSpec(name="GigabitEthernet1/0/[1-44]", type="1000base-t"),
             m.InterfaceTemplateSpec(name="Ten-GigabitEthernet1/0/[45-48]", type="10gbase-x-sfpp"),
