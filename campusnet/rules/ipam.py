@@ -39,11 +39,15 @@ def ip_in_prefix(snap: Snapshot) -> Iterator[Violation]:
     """Every IP address lies inside a prefix of its own VRF, with a mask no shorter than that prefix.
 
     An address outside every prefix was allocated by hand, not from IPAM; one whose mask is wider than
-    its prefix (10.0.0.5/16 inside 10.0.0.0/24) will be configured with the wrong subnet."""
+    its prefix (10.0.0.5/16 inside 10.0.0.0/24) will be configured with the wrong subnet. Addresses
+    tagged ``provider-test`` (a provider's test address beyond the egress: the provider's space, not the
+    campus's address plan) are exempt."""
     by_vrf: dict[str | None, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = defaultdict(list)
     for p in snap.prefixes:
         by_vrf[p.vrf].append(p.network)
     for ip in snap.ip_addresses:
+        if "provider-test" in ip.tags:
+            continue
         iface = ip.iface
         containing = [n for n in by_vrf.get(ip.vrf, ()) if n.version == iface.version and iface.ip in n]
         if not containing:

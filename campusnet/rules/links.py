@@ -21,7 +21,9 @@ def trunk_vlans_consistent(snap: Snapshot) -> Iterator[Violation]:
     """Both ends of every switched link have the same 802.1Q mode, untagged VLAN and tagged VLAN set.
 
     For LAG members the LAG's settings count (VLANs live on the LAG). A VLAN allowed on one end only
-    is silently dropped on the wire; a mode mismatch (access vs trunk) breaks the link."""
+    is silently dropped on the wire; a mode mismatch (access vs trunk) breaks the link. A host NIC
+    without an 802.1Q mode facing an access port is the normal edge and passes (it sends untagged
+    frames, the access port tags them); facing a trunk it does not."""
     done: set[tuple[str, str]] = set()
     for a, b in links(snap):
         la, lb = logical(snap, a), logical(snap, b)
@@ -32,6 +34,8 @@ def trunk_vlans_consistent(snap: Snapshot) -> Iterator[Violation]:
             continue
         done.add(pair)
         where = _link(la, lb)
+        if {la.mode, lb.mode} == {None, "access"}:
+            continue  # a host (or routed) NIC on an access port
         if la.mode != lb.mode:
             yield Violation(rule="trunk-vlans-consistent", object_type="dcim.interface", object_name=where,
                             field="mode", message=f"mode {la.mode} on {la.key} but {lb.mode} on {lb.key}")

@@ -46,10 +46,13 @@ def rack_draw(snap: Snapshot, rack_key: str) -> int:
     return total
 
 
+FEED_STATUSES = ("active", "planned")  # a planned rack (the DC expansion) is fed by planned feeds
+
+
 def rack_capacity(snap: Snapshot, rack_key: str) -> float | None:
     """Usable power of a rack: its primary feeds; with A/B (primary + redundant) feeds, the smaller side,
     because the rack must survive the loss of either side. None when the rack has no feed."""
-    feeds = [f for f in snap.feeds_of_rack(rack_key) if f.status == "active"]
+    feeds = [f for f in snap.feeds_of_rack(rack_key) if f.status in FEED_STATUSES]
     if not feeds:
         return None
     primary = sum(f.capacity_w for f in feeds if f.type == "primary")
@@ -64,8 +67,9 @@ def rack_power_budget(snap: Snapshot) -> Iterator[Violation]:
     Feed capacity = voltage x amperage x max_utilization % (x 1.732 on three phases, as NetBox computes).
     Feed load = allocated draw of the ports cabled to the feed (a PDU counts what is plugged into it).
     Rack draw = allocated draw of every consuming device in the rack; rack capacity = its primary feeds,
-    or, with A and B feeds, the smaller side (the rack must survive losing either side). Devices that draw
-    power in a rack with no feed are reported too."""
+    or, with A and B feeds, the smaller side (the rack must survive losing either side); feeds count when
+    active or planned (the planned expansion racks have planned feeds). Devices that draw power in a rack
+    with no such feed are reported too."""
     loads = feed_loads(snap)
     for f in snap.power_feeds:
         load = loads.get(f.key, 0)
@@ -80,7 +84,8 @@ def rack_power_budget(snap: Snapshot) -> Iterator[Violation]:
         if cap is None:
             if draw:
                 yield Violation(rule="rack-power-budget", object_type="dcim.rack", object_name=r.key,
-                                field="power_feeds", message=f"devices draw {draw} W but the rack has no active feed")
+                                field="power_feeds",
+                                message=f"devices draw {draw} W but the rack has no active or planned feed")
             continue
         if draw > cap:
             yield Violation(rule="rack-power-budget", object_type="dcim.rack", object_name=r.key,

@@ -125,6 +125,10 @@ def test_trunk_vlans_consistent() -> None:
     assert "120" in vs[0].message
     s = patch(mini(), "interfaces", "yt-srv-1:eth0", mode="tagged")
     assert [v.field for v in fired(s, "trunk-vlans-consistent")] == ["mode"]
+    s = patch(mini(), "interfaces", "yt-srv-1:eth0", mode=None, untagged_vid=None)  # a host NIC: fine
+    assert fired(s, "trunk-vlans-consistent") == []
+    s = patch(s, "interfaces", "yt-b01-acc-1:GE1/0/1", mode="tagged")  # ... but not on a trunk
+    assert [v.field for v in fired(s, "trunk-vlans-consistent")] == ["mode"]
     s = patch(mini(), "interfaces", "yt-srv-1:eth0", untagged_vid=120)
     assert [v.field for v in fired(s, "trunk-vlans-consistent")] == ["untagged_vlan"]
 
@@ -180,6 +184,8 @@ def test_ip_in_prefix() -> None:
     assert names(fired(s, "ip-in-prefix")) == {"global:10.254.0.11/24"}
     s = patch(mini(), "ip_addresses", "global:10.0.0.1/31", address="10.0.0.1/16")
     assert "wider than its prefix" in fired(s, "ip-in-prefix")[0].message
+    s = patch(mini(), "ip_addresses", "global:10.0.0.1/31", address="198.51.100.9/32", tags=("provider-test",))
+    assert fired(s, "ip-in-prefix") == []
 
 
 def test_fhrp_consistent() -> None:
@@ -210,6 +216,13 @@ def test_rack_power_budget_rack_without_feed() -> None:
     s = mini().model_copy(update={"power_feeds": ()})
     vs = fired(s, "rack-power-budget")
     assert [(v.object_name, v.field) for v in vs] == [("yuntang/R01", "power_feeds")]
+    s = mini()
+    for f in ("PP-A/R01-A", "PP-B/R01-B"):
+        s = patch(s, "power_feeds", f, status="planned")  # a planned (expansion) rack on planned feeds
+    assert fired(s, "rack-power-budget") == []
+    s = patch(s, "power_feeds", "PP-A/R01-A", status="offline")
+    s = patch(s, "power_feeds", "PP-B/R01-B", status="failed")
+    assert names(fired(s, "rack-power-budget")) == {"yuntang/R01"}
 
 
 def test_rack_power_budget_three_phase_fits() -> None:
@@ -285,8 +298,9 @@ def test_circuit_terminated() -> None:
     a = ct.termination_a.model_copy(update={"link_peers": (), "connected_endpoints": (), "cable": None})
     s = patch(s, "circuits", ct.key, termination_a=a, termination_z=None)
     vs = fired(s, "circuit-terminated")
-    assert {v.field for v in vs} == {"termination_a", "termination_z"}
-    assert all(v.object_name == "china-telecom/CT-0001" for v in vs)
+    assert [(v.object_name, v.field) for v in vs] == [("china-telecom/CT-0001", "termination_a")]
+    s = patch(mini(), "circuits", ct.key, termination_a=None)
+    assert [v.message for v in fired(s, "circuit-terminated")] == ["no A termination"]
     # through a patch panel: the front port is the link peer, the interface the path end
     fp = Endpoint(kind="frontport", device="yt-odf-1", name="1")
     a2 = ct.termination_a.model_copy(update={"link_peers": (fp,)})
