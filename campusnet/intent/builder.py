@@ -693,7 +693,9 @@ class _DeviceBuilder:
                 for vid, l2 in sorted(vni_by_vid.items())))
 
         static_routes = tuple(sorted(static, key=lambda r: (r.prefix, str(r.next_hop))))
-        system = System(hostname=dev.name, site=dev.site, role=dev.role, platform=p.slug, tenant=dev.tenant,
+        # the lab runs a virtual chassis as one node named after the chassis: FRR takes the node's hostname
+        hostname = dev.virtual_chassis if (self.emulation and dev.virtual_chassis) else dev.name
+        system = System(hostname=hostname, site=dev.site, role=dev.role, platform=p.slug, tenant=dev.tenant,
                         description=dev.description, router_id=router_id, lab=self.name in self.idx.lab,
                         vc_members=vc_names, ip_forwarding=True, ipv6_forwarding=False)
         lab = self._lab(interfaces, evpn, ospf, bgp) if (self.emulation or p.capabilities.ovs) else None

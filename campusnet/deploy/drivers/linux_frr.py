@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from campusnet.deploy.transport import Connection
 
 FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
-REMOTE_DIR = "/etc/campusnet"
+# per node: /etc/frr is the node's own directory in the lab (bind-mounted), and FRR's home on a real router
+REMOTE_DIR = "/etc/frr/campusnet"
 SECTION = "!! campusnet-section {}"
 SECTIONS = ("ovs", "links", "addrs")
 # Linux devices the lab itself makes for a node and deploy must leave alone
@@ -53,6 +54,12 @@ def _sections(text: str) -> dict[str, str]:
     return {k: "\n".join(v).strip("\n") + "\n" for k, v in out.items()}
 
 
+def _frr_raw(text: str) -> str:
+    """FRR's running config as it prints it, minus vtysh's banner lines."""
+    return "\n".join(ln.rstrip() for ln in text.splitlines()
+                     if not ln.startswith(("Building configuration", "Current configuration"))).strip("\n") + "\n"
+
+
 def _frr_clean(text: str) -> str:
     return "\n".join(ln.rstrip() for ln in text.splitlines() if not _FRR_VOLATILE.match(ln.strip())) + "\n"
 
@@ -64,7 +71,7 @@ class LinuxFrrDriver:
     def running(self, conn: Connection) -> str:
         frr = conn.run("vtysh -c 'show running-config'", check=True).stdout
         return "\n".join([
-            _frr_clean(frr).rstrip("\n"),
+            _frr_raw(frr).rstrip("\n"),
             SECTION.format("ovs"),
             self._ovs_state(conn).rstrip("\n"),
             SECTION.format("links"),

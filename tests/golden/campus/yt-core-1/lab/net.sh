@@ -1,5 +1,5 @@
 #!/bin/sh
-# Lab emulation of yt-core-1: kernel side (addresses, SVI/VNI devices, sysctls). Idempotent.
+# Lab emulation of yt-core: kernel side (addresses, SVI/VNI devices, sysctls). Idempotent.
 # Run inside the node's namespace after the lab has created the cable veths; then ovs.sh, then FRR.
 set -e
 sysctl -qw net.ipv4.ip_forward=1

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Lab emulation of yt-core-1: Open vSwitch (userspace datapath). Idempotent.
+# Lab emulation of yt-core: Open vSwitch (userspace datapath). Idempotent.
 # Run inside the node's namespace with its own ovsdb/vswitchd (OVS_RUNDIR...), after net.sh.
 set -e
 ovs-vsctl --may-exist add-br br0 -- set bridge br0 datapath_type=netdev
