@@ -110,8 +110,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
                                       "tags," + _PATH),
     "front_ports": ("dcim/front-ports", "id,device,name,type,rear_ports," + _CABLED),
     "rear_ports": ("dcim/rear-ports", "id,device,name,type,positions," + _CABLED),
-    "cables": ("dcim/cables", "id,type,status,tenant,label,color,length,length_unit,a_terminations,"
-                              "b_terminations,tags"),
+    # cable ends from the flat termination list: 5x cheaper than the cables' nested a/b_terminations
+    "cables": ("dcim/cables", "id,type,status,tenant,label,color,length,length_unit,tags"),
+    "cable_terminations": ("dcim/cable-terminations", "id,cable,cable_end,termination_type,termination_id"),
     "vlan_groups": ("ipam/vlan-groups", "id,name,slug,scope_type,scope_id,scope,vid_ranges,tenant"),
     "vlans": ("ipam/vlans", "id,vid,name,site,group,tenant,owner,role,status,description,tags,"
                           "custom_fields"),
@@ -143,7 +144,7 @@ class Fetcher:
     """A counted HTTP client for one NetBox. Thread-safe (httpx.Client is)."""
 
     target: NetBoxTarget
-    workers: int = 8
+    workers: int = 4  # measured: 3-4 beat 1 and 8 on a 2-worker gunicorn
     timeout: float = 300.0
     requests: int = 0
     page_sizes: dict[str, int] = field(default_factory=dict)
@@ -509,11 +510,30 @@ def _build(raw: dict[str, list[Raw]], source: SnapshotSource) -> Snapshot:
             return None
         return c.endpoint(e.get("object_type"), obj)
 
+    # (termination type, id) -> endpoint, for the flat cable-terminations list
+    comp_rows: dict[str, list[Raw]] = {"dcim.interface": g("interfaces", []), "dcim.frontport": g("front_ports", []),
+                                       "dcim.rearport": g("rear_ports", []), "dcim.powerport": g("power_ports", []),
+                                       "dcim.poweroutlet": g("power_outlets", []),
+                                       "circuits.circuittermination": g("circuit_terminations", []),
+                                       "dcim.powerfeed": g("power_feeds", [])}
+    by_type_id = {(tt, r["id"]): r for tt, rows in comp_rows.items() for r in rows}
+    cable_end_map: dict[tuple[int, str], list[Endpoint]] = {}
+    for ctr in g("cable_terminations", []):
+        tt, tid = str(ctr.get("termination_type")), ctr.get("termination_id")
+        row = by_type_id.get((tt, tid))
+        ep = c.endpoint(tt, row) if row is not None else Endpoint(kind="other", name=f"{tt}#{tid}")
+        cable_id = _id(ctr.get("cable")) or ctr.get("cable") or -1
+        cable_end_map.setdefault((cable_id, ctr.get("cable_end") or "?"), []).append(ep)
+
+    def cable_ends(o: Raw, side: str) -> tuple[Endpoint, ...]:
+        if f"{side.lower()}_terminations" in o:
+            return tuple(t for t in map(term, o.get(f"{side.lower()}_terminations") or ()) if t)
+        return tuple(cable_end_map.get((o["id"], side), ()))
+
     cables = [Cable(
         id=o["id"], label=o.get("label") or "", type=o.get("type") or None, status=_v(o["status"]),
         tenant=tenant(o), color=o.get("color") or "", length=o.get("length"), length_unit=_v(o.get("length_unit")),
-        a_terminations=tuple(t for t in map(term, o.get("a_terminations") or ()) if t),
-        b_terminations=tuple(t for t in map(term, o.get("b_terminations") or ()) if t), tags=_tags(o))
+        a_terminations=cable_ends(o, "A"), b_terminations=cable_ends(o, "B"), tags=_tags(o))
         for o in g("cables", [])]
 
     # circuit terminations: the device interface behind them (through patch panels)
@@ -707,7 +727,7 @@ def _data_error(exc: ValidationError, obj: str) -> DataError:
 # --------------------------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------------------------
-def read_raw(target: NetBoxTarget, *, mode: Mode = "fields", workers: int = 8,
+def read_raw(target: NetBoxTarget, *, mode: Mode = "fields", workers: int = 4,
              log: Callable[[str], None] | None = None) -> tuple[dict[str, list[Raw]], Fetcher, str]:
     """The raw lists of every endpoint (for recording fixtures and for benchmarks)."""
     with Fetcher(target, workers=workers) as f:
@@ -720,7 +740,7 @@ def read_raw(target: NetBoxTarget, *, mode: Mode = "fields", workers: int = 8,
 
 
 def read_snapshot(target: NetBoxTarget, *, limit: Limit | None = None, mode: Mode = "fields",
-                  workers: int = 8) -> Snapshot:
+                  workers: int = 4) -> Snapshot:
     """Read every object the automation needs, in a constant number of bulk requests, as a Snapshot."""
     t0 = time.monotonic()
     read_at = datetime.now(UTC)
