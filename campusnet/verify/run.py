@@ -6,6 +6,7 @@ Results: JUnit XML (for CI), ``verify.json`` (for the report), and a table on sc
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,8 @@ class VerifyContext:
 
 
 class VerifyPlugin:
+    """Parametrizes the checks over the context's expectations."""
+
     def __init__(self, ctx: VerifyContext):
         self.ctx = ctx
 
@@ -74,14 +77,23 @@ class VerifyPlugin:
             exps = self.ctx.expectations
             metafunc.parametrize("expectation", exps, ids=[e.id for e in exps])
 
-    @pytest.fixture(scope="session")
-    def verify_ctx(self) -> Any:
-        if self.ctx.sessions is None:
-            sessions = LabSessions(self.ctx.plan)
-            sessions.connect(sorted({e.node for e in self.ctx.expectations}))
-            self.ctx.sessions = sessions
-        yield self.ctx
-        self.ctx.sessions.close()
+
+#: the context of the run in progress (pytest.main is not re-entrant: one run at a time)
+CURRENT: VerifyContext | None = None
+
+
+@pytest.fixture(scope="session")
+def verify_ctx() -> Any:
+    """The shared context; pyATS sessions open once for the whole run and close at its end."""
+    ctx = CURRENT
+    assert ctx is not None, "run through campusnet.verify.run.run_verify"
+    if ctx.sessions is None:
+        sessions = LabSessions(ctx.plan)
+        sessions.connect(sorted({e.node for e in ctx.expectations}))
+        ctx.sessions = sessions
+    yield ctx
+    ctx.sessions.close()
+    ctx.sessions = None
 
 
 def run_verify(ctx: VerifyContext, *, out_dir: Path | None = None, quiet: bool = True,
@@ -91,11 +103,17 @@ def run_verify(ctx: VerifyContext, *, out_dir: Path | None = None, quiet: bool =
     junit = out / "latest.xml"
     module = Path(__file__).with_name("netcheck.py")
     args = [str(module), f"--junitxml={junit}", "-p", "no:cacheprovider", "-o", "junit_family=xunit2",
+            "-W", "ignore::DeprecationWarning",
             "--rootdir", str(module.parent), "-o", "python_files=netcheck.py", "--tb=line"]
     args += ["-q", "--no-header"] if quiet else ["-v"]
     args += extra_args or []
+    global CURRENT
+    CURRENT = ctx
     t0 = time.monotonic()
-    rc = pytest.main(args, plugins=[VerifyPlugin(ctx)])
+    try:
+        rc = pytest.main(args, plugins=[VerifyPlugin(ctx), sys.modules[__name__]])
+    finally:
+        CURRENT = None
     took = time.monotonic() - t0
     data = {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(took, 1),
             "passed": sum(r.passed for r in ctx.results), "failed": sum(not r.passed for r in ctx.results),
