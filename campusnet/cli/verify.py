@@ -43,14 +43,17 @@ def verify(
     rc, results, path = run_verify(ctx, out_dir=out_dir)
     failed = [r for r in results if not r.passed]
     t = Table(title=f"verify: {len(results) - len(failed)} passed, {len(failed)} failed")
-    for col in ("check", "device", "expected", "found", "message"):
+    for col in ("check", "device", "subject", "expected", "found"):
         t.add_column(col, overflow="fold")
     for r in sorted(results, key=lambda r: (r.passed, r.check, r.device)):
         if r.passed and not show_passed:
             continue
         style = "green" if r.passed else "red"
-        t.add_row(f"[{style}]{r.check}[/]", r.device, r.expected[:60], r.found[:60], r.message[:400])
+        t.add_row(f"[{style}]{r.check}[/]", r.device, r.subject, r.expected[:60], r.found[:60])
     out.print(t)
+    for r in failed:
+        out.rule(f"[red]{r.check}[/] on {r.device}")
+        out.print(r.message, markup=False, highlight=False)
     out.print(f"results: {path} and {path.with_suffix('.xml')}")
     if rc != 0 or failed:
         raise typer.Exit(1)
