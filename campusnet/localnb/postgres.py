@@ -24,7 +24,7 @@ def pg_bin(tool: str) -> str:
     if found:
         return found
     raise CampusnetError(
-        "E110", f"PostgreSQL tool '{tool}' not found: install Debian's postgresql package (apt-get install postgresql)"
+        "E161", f"PostgreSQL tool '{tool}' not found: install Debian's postgresql package (apt-get install postgresql)"
     )
 
 
@@ -35,7 +35,7 @@ def _run_user() -> str | None:
     try:
         pwd.getpwnam("postgres")
     except KeyError as exc:
-        raise CampusnetError("E111", "running as root but there is no 'postgres' user: install postgresql") from exc
+        raise CampusnetError("E162", "running as root but there is no 'postgres' user: install postgresql") from exc
     return "postgres"
 
 
@@ -100,7 +100,7 @@ class Postgres:
         )
         pwfile.unlink()
         if r.returncode != 0:
-            raise CampusnetError("E112", f"initdb failed: {r.stderr.strip()[-500:]}")
+            raise CampusnetError("E163", f"initdb failed: {r.stderr.strip()[-500:]}")
 
     def start(self) -> None:
         if self.pid():
@@ -113,7 +113,7 @@ class Postgres:
                             "-w", "-t", "60", "start"])
         if r.returncode != 0:
             tail = self.log_file.read_text()[-800:] if self.log_file.exists() else r.stderr
-            raise CampusnetError("E113", f"PostgreSQL did not start: {tail.strip()}")
+            raise CampusnetError("E164", f"PostgreSQL did not start: {tail.strip()}")
 
     def stop(self) -> bool:
         if not self.pid():
@@ -125,7 +125,7 @@ class Postgres:
         r = self._as_owner([pg_bin("psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres",
                             "-d", db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
         if r.returncode != 0:
-            raise CampusnetError("E114", f"psql failed: {r.stderr.strip()[-500:]}")
+            raise CampusnetError("E165", f"psql failed: {r.stderr.strip()[-500:]}")
         return r.stdout.strip()
 
     def ensure_database(self, name: str, owner: str, password: str) -> bool:
@@ -162,7 +162,7 @@ class Postgres:
         with open(source, "rb") as fh:
             r = subprocess.run(argv, stdin=fh, capture_output=True, text=False)  # noqa: S603
         if r.returncode != 0:
-            raise CampusnetError("E116", f"pg_restore failed: {r.stderr.decode(errors='replace')[-500:]}")
+            raise CampusnetError("E167", f"pg_restore failed: {r.stderr.decode(errors='replace')[-500:]}")
 
     def wait_ready(self) -> None:
         wait_for(lambda: self._as_owner([pg_bin("pg_isready"), "-h", str(self.socket_dir), "-p", str(self.port)])

@@ -29,7 +29,7 @@ class Redis:
             return
         exe = shutil.which("redis-server")
         if not exe:
-            raise CampusnetError("E120", "redis-server not found: install Debian's redis-server package")
+            raise CampusnetError("E168", "redis-server not found: install Debian's redis-server package")
         self.base.mkdir(parents=True, exist_ok=True)
         conf = self.base / "redis.conf"
         conf.write_text(

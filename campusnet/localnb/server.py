@@ -196,7 +196,7 @@ class NetBoxServer:
             timeout=timeout,
         )
         if r.returncode != 0:
-            raise CampusnetError("E130", f"`netbox {' '.join(args)}` failed: {r.stderr.strip()[-1500:]}")
+            raise CampusnetError("E170", f"`netbox {' '.join(args)}` failed: {r.stderr.strip()[-1500:]}")
         return r.stdout
 
     def migrate(self) -> None:
@@ -231,7 +231,7 @@ class NetBoxServer:
         out = self.manage("shell", "--no-imports", stdin=f"WANT = {want!r}\n" + USERS_SCRIPT)
         line = next((ln for ln in out.splitlines() if ln.startswith("CAMPUSNET-TOKENS ")), None)
         if line is None:
-            raise CampusnetError("E131", "creating NetBox users printed no tokens")
+            raise CampusnetError("E171", "creating NetBox users printed no tokens")
         tokens = json.loads(line.split(" ", 1)[1])
         for role, tok in tokens.items():
             f = self.token_file(role)
@@ -268,7 +268,7 @@ class NetBoxServer:
         if not self.web_pid():
             log = self.logs / "gunicorn.log"
             tail = log.read_text()[-1500:] if log.exists() else ""
-            raise CampusnetError("E132", f"gunicorn exited; its log ends with:\n{tail}")
+            raise CampusnetError("E172", f"gunicorn exited; its log ends with:\n{tail}")
         try:
             with urllib.request.urlopen(f"{self.url}/api/status/", timeout=5) as resp:  # noqa: S310
                 return bool(resp.status in (200, 403))
@@ -292,11 +292,11 @@ def _python312() -> str:
         return getattr(sys, "_base_executable", sys.executable)
     found = shutil.which("python3.12")
     if not found:
-        raise CampusnetError("E133", "NetBox 4.7 needs Python 3.12 or newer and none was found (pyenv install 3.12)")
+        raise CampusnetError("E173", "NetBox 4.7 needs Python 3.12 or newer and none was found (pyenv install 3.12)")
     return found
 
 
 def _run(argv: list[str], *, what: str) -> None:
     r = subprocess.run(argv, text=True, capture_output=True)  # noqa: S603
     if r.returncode != 0:
-        raise CampusnetError("E134", f"{what} failed: {(r.stderr or r.stdout).strip()[-1500:]}")
+        raise CampusnetError("E174", f"{what} failed: {(r.stderr or r.stdout).strip()[-1500:]}")
