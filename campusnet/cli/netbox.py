@@ -76,7 +76,8 @@ def reset(
 ) -> None:
     """Wipe the local NetBox's data (an empty, migrated NetBox remains, with fresh tokens)."""
     if _external():
-        raise CampusnetError("E104", "refusing to reset a NetBox given by NETBOX_URL; reset works on the local one only")
+        raise CampusnetError("E104", "refusing to reset a NetBox given by NETBOX_URL; "
+                                     "reset works on the local one only")
     if not yes:
         typer.confirm("Wipe every object in the local NetBox?", abort=True)
     from campusnet.localnb import LocalNetBox

@@ -42,9 +42,9 @@ def expected_ovs(intent: DeviceIntent) -> str:
 def expected_links(intent: DeviceIntent) -> str:
     lines: list[str] = []
     if intent.evpn:
-        for v in intent.evpn.vnis:
-            lines += [f"{v.lab_bridge} bridge", f"{v.lab_vxlan} vxlan vni={v.vni} master={v.lab_bridge}",
-                      f"{v.lab_bridge_port} veth master={v.lab_bridge}", f"{v.lab_port} veth"]
+        for vni in intent.evpn.vnis:
+            lines += [f"{vni.lab_bridge} bridge", f"{vni.lab_vxlan} vxlan vni={vni.vni} master={vni.lab_bridge}",
+                      f"{vni.lab_bridge_port} veth master={vni.lab_bridge}", f"{vni.lab_port} veth"]
     for i in intent.interfaces:
         if i.kind == "svi":
             if i.lab_port is not None:

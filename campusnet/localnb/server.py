@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +151,7 @@ class NetBoxServer:
         marker = self.venv / ".campusnet-installed"
         return marker.exists() and marker.read_text().strip() == " ".join(REQUIREMENTS)
 
-    def install(self, wheel_cache: Path, log: callable = print) -> float:  # type: ignore[valid-type]
+    def install(self, wheel_cache: Path, log: Callable[[str], None] = print) -> float:
         """Create the NetBox virtualenv from cached wheels (building the cache from PyPI when empty)."""
         if self.installed():
             return 0.0
@@ -191,7 +192,7 @@ class NetBoxServer:
         os.chmod(path, 0o600)
 
     def manage(self, *args: str, stdin: str | None = None, timeout: float = 1800) -> str:
-        r = subprocess.run(  # noqa: S603
+        r = subprocess.run(
             [self.exe("netbox"), *args], input=stdin, text=True, capture_output=True, env=self.env(),
             timeout=timeout,
         )
@@ -214,7 +215,7 @@ class NetBoxServer:
         return True
 
     def api_ok(self, token: str) -> bool:
-        req = urllib.request.Request(f"{self.url}/api/dcim/sites/?limit=1",
+        req = urllib.request.Request(f"{self.url}/api/dcim/sites/?limit=1",  # noqa: S310 - http://127.0.0.1
                                      headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
@@ -288,8 +289,7 @@ class NetBoxServer:
 
 def _python312() -> str:
     """An interpreter ≥ 3.12 for NetBox's venv: ours if it fits, else python3.12 on PATH."""
-    if sys.version_info >= (3, 12):
-        return getattr(sys, "_base_executable", sys.executable)
+    return getattr(sys, "_base_executable", sys.executable)
     found = shutil.which("python3.12")
     if not found:
         raise CampusnetError("E173", "NetBox 4.7 needs Python 3.12 or newer and none was found (pyenv install 3.12)")
@@ -297,6 +297,6 @@ def _python312() -> str:
 
 
 def _run(argv: list[str], *, what: str) -> None:
-    r = subprocess.run(argv, text=True, capture_output=True)  # noqa: S603
+    r = subprocess.run(argv, text=True, capture_output=True)
     if r.returncode != 0:
         raise CampusnetError("E174", f"{what} failed: {(r.stderr or r.stdout).strip()[-1500:]}")

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from campusnet.errors import CampusnetError
 
@@ -252,16 +252,16 @@ def _ovs_set(v: object) -> list[object]:
     return [v]
 
 
-def canonical_ovs(ports_j: dict[str, object], ifaces_j: dict[str, object], bridges_j: dict[str, object],
-                  portnames_j: dict[str, object]) -> str:
+def canonical_ovs(ports_j: dict[str, Any], ifaces_j: dict[str, Any], bridges_j: dict[str, Any],
+                  portnames_j: dict[str, Any]) -> str:
     """One line per OVS port, sorted: ``port NAME [tag=N] [trunks=a,b] [bond=m1,m2 lacp=active fast]``."""
-    iface_name = {row[0][1]: row[1] for row in ifaces_j["data"]}  # type: ignore[index]
-    port_name_by_uuid = {row[0][1]: row[1] for row in portnames_j["data"]}  # type: ignore[index]
+    iface_name = {row[0][1]: row[1] for row in ifaces_j["data"]}
+    port_name_by_uuid = {row[0][1]: row[1] for row in portnames_j["data"]}
     lines: list[str] = []
-    for bname, ports in sorted((row[0], row[1]) for row in bridges_j["data"]):  # type: ignore[index]
+    for bname, ports in sorted((row[0], row[1]) for row in bridges_j["data"]):
         lines.append(f"bridge {bname}")
         names = {port_name_by_uuid.get(p[1]) for p in _ovs_set(ports) if isinstance(p, list)}
-        rows = {row[0]: row for row in ports_j["data"]}  # type: ignore[index]
+        rows = {row[0]: row for row in ports_j["data"]}
         for pname in sorted(n for n in names if n and n != bname):
             row = rows[pname]
             _, tag, trunks, bond_mode, lacp, other, ifaces = row
@@ -319,7 +319,8 @@ def canonical_addrs(addrs: list[dict[str, object]]) -> str:
         name = str(a.get("ifname", ""))
         if name == "mgmt0":
             continue
-        for info in a.get("addr_info") or []:  # type: ignore[attr-defined]
+        infos: list[dict[str, Any]] = list(a.get("addr_info") or [])  # type: ignore[call-overload]
+        for info in infos:
             if info.get("family") != "inet" or str(info.get("local", "")).startswith("127."):
                 continue
             lines.append(f"{name} {info['local']}/{info['prefixlen']}")
