@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from campusnet.deploy.drivers import Driver, driver_for
 from campusnet.deploy.store import Run, save_backup
@@ -32,7 +32,7 @@ class DeployTarget:
     host: str  # management address
     driver: str  # driver key, e.g. "linux-frr"
     files: dict[str, str]
-    checks: dict[str, object] = field(default_factory=dict)  # driver-specific post-check expectations
+    checks: dict[str, Any] = field(default_factory=dict)  # driver-specific post-check expectations
 
 
 @dataclass

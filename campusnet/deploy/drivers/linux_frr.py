@@ -185,7 +185,7 @@ class LinuxFrrDriver:
                 d = _set_diff(running.get(sec, ""), want[sec])
                 if d:
                     failures.append(f"{sec} state differs from intent after apply:\n{d}")
-        up = [str(x) for x in target.checks.get("up", [])]  # type: ignore[union-attr]
+        up = [str(x) for x in target.checks.get("up", [])]
         if up:
             deadline = time.monotonic() + 10
             while True:
@@ -195,7 +195,7 @@ class LinuxFrrDriver:
                 time.sleep(0.5)
             failures += [f"interface {i} is not up" for i in down]
         daemons = conn.run("vtysh -c 'show daemons'").stdout.split()
-        for d in target.checks.get("daemons", []):  # type: ignore[union-attr]
+        for d in target.checks.get("daemons", []):
             if d not in daemons:
                 failures.append(f"FRR daemon {d} is not running")
         return failures
