@@ -29,6 +29,7 @@ VERBS = [
     "lab",
     "deploy", "verify",
     "report", "export",
+    "check_change",
     "demo",
 ]
 
