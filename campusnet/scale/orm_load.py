@@ -114,9 +114,9 @@ def insert(plan):
         if label == "dcim.Cable":
             CableTermination = apps.get_model("dcim.CableTermination")
             cts = []
-            for _row, o in objs:
+            for cable_row, o in objs:
                 for side, end in (("a_terminations", "A"), ("b_terminations", "B")):
-                    for t in row.get(side, []):
+                    for t in cable_row.get(side, []):
                         cts.append((o.pk, end, t["object_type"], t["object_id"]))
         if entry["save"]:
             for _row, o in objs:
