@@ -63,7 +63,7 @@ def verify() -> None:
 
     marker = loader.loaded()
     if not marker:
-        raise CampusnetError("E505", "nothing loaded (no scale-loaded.json): run `python -m campusnet.scale load`",
+        raise CampusnetError("E705", "nothing loaded (no scale-loaded.json): run `python -m campusnet.scale load`",
                              obj=str(loader.marker_file()))
     with loader.scale_env():
         checks = _verify(netbox_target(), marker.get("expected", {}), "ytg-b01-as1")

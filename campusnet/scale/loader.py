@@ -115,7 +115,7 @@ def load(devices: int = 2000, seed: int = 1, *, phases: tuple[str, ...] = ALL_PH
 
     unknown = set(phases) - set(ALL_PHASES)
     if unknown:
-        raise CampusnetError("E501", f"unknown load phase(s) {sorted(unknown)}; known: {', '.join(ALL_PHASES)}",
+        raise CampusnetError("E701", f"unknown load phase(s) {sorted(unknown)}; known: {', '.join(ALL_PHASES)}",
                              obj="scale load", field="phases")
     t0 = time.monotonic()
     design = generate(devices, seed)
@@ -140,10 +140,10 @@ def load(devices: int = 2000, seed: int = 1, *, phases: tuple[str, ...] = ALL_PH
         out = nb.server.manage("shell", "--no-imports", stdin=script, timeout=3600)
         err = next((ln for ln in out.splitlines() if ln.startswith("CAMPUSNET-SCALE-ERROR ")), None)
         if err:
-            raise CampusnetError("E502", err.split(" ", 1)[1], obj="scale load")
+            raise CampusnetError("E702", err.split(" ", 1)[1], obj="scale load")
         line = next((ln for ln in out.splitlines() if ln.startswith("CAMPUSNET-SCALE ")), None)
         if line is None:
-            raise CampusnetError("E503", f"the ORM loader printed no report; output ends with: {out[-800:]}",
+            raise CampusnetError("E703", f"the ORM loader printed no report; output ends with: {out[-800:]}",
                                  obj="scale load")
         report = json.loads(line.split(" ", 1)[1])
         result = LoadResult(devices=devices, seed=seed, generate_s=round(t_gen, 2), plan_s=round(t_plan, 2),

@@ -21,7 +21,7 @@ COUNTED = ("dcim.devices", "dcim.interfaces", "dcim.cables", "ipam.vlans", "ipam
 def _get(client: httpx.Client, path: str, **params: Any) -> Any:
     r = client.get(path, params=params)
     if r.status_code >= 400:
-        raise CampusnetError("E504", f"NetBox answered HTTP {r.status_code} for {path}", obj="scale verify")
+        raise CampusnetError("E704", f"NetBox answered HTTP {r.status_code} for {path}", obj="scale verify")
     return r.json()
 
 
