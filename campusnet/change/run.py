@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -50,12 +50,14 @@ def _rule_table() -> dict[str, tuple[str, str]]:
 
 
 def compare(name: str, kind: Literal["branch", "git-ref", "snapshots"], before: Side, after: Side,
-            fail_on: Literal["all", "new"] = "all") -> ChangeResult:
-    """The pure part: diffs and rule comparison of two rendered sides."""
+            fail_on: Literal["all", "new"] = "all", rules: Mapping[str, tuple[str, str]] | None = None
+            ) -> ChangeResult:
+    """The pure part: diffs and rule comparison of two rendered sides (``rules``: name -> (category,
+    summary), default the registry)."""
     res = ChangeResult(name, kind, before, after, fail_on=fail_on)
     res.devices = diff_configs(before.configs, after.configs)
     if after.findings is not None:
-        res.rules = compare_rules(_rule_table(), after.findings, before.findings)
+        res.rules = compare_rules(_rule_table() if rules is None else rules, after.findings, before.findings)
     if before.findings is None:
         res.warnings.append("the rules could not run on the before side: every violation counts as new")
     if before.render_errors:
