@@ -2,7 +2,11 @@
 
 The campus configuration arrives later through ``campusnet deploy`` (SSH to ``mgmt0``). Provider stubs
 are not NetBox devices and are never deployed: their day 0 is their whole configuration (addresses on
-the circuit interfaces, eBGP from the provider's ASN to the campus end, a default route offered).
+the circuit interfaces, the provider's test addresses on ``lo``, eBGP from the provider's ASN to the
+campus end offering a default route, the test addresses and the customer circuits' subnets, and static
+routes for the campus's private space back to the campus end). Test hosts have no intent either: their
+day 0 (:func:`host_script`, :func:`openvpn_client_conf`) is their NetBox addresses, the derived default
+route and, for a VPN user, an OpenVPN client.
 """
 
 from __future__ import annotations
@@ -38,10 +42,16 @@ def frr_conf(node: LabNode) -> str:
         "!",
     ]
     if node.kind == "provider":
+        if node.loopbacks:
+            out += ["interface lo", *(f" ip address {a}" for a in node.loopbacks), "exit", "!"]
         for i in node.interfaces:
             if i.address:
                 out += [f"interface {i.linux}", f" description {i.netbox}", f" ip address {i.address}", "exit",
                         "!"]
+        for r in node.routes:
+            out.append(f"ip route {r.prefix} {r.via}")
+        if node.routes:
+            out.append("!")
         if node.asn is not None and node.bgp_peers:
             out += [f"router bgp {node.asn}", " no bgp ebgp-requires-policy", " no bgp network import-check",
                     " timers bgp 1 3"]
@@ -51,10 +61,62 @@ def frr_conf(node: LabNode) -> str:
                         f" neighbor {p.address} timers connect 1",
                         f" neighbor {p.address} advertisement-interval 0"]
             out += [" !", " address-family ipv4 unicast"]
+            out += [f"  network {n}" for n in node.announce]
             for p in node.bgp_peers:
                 out.append(f"  neighbor {p.address} default-originate")
             out += [" exit-address-family", "exit", "!"]
     return "\n".join(out) + "\n"
+
+
+def host_script(node: LabNode) -> str:
+    """A test host's day 0 (idempotent shell, run in its namespace once the veths exist): its NetBox
+    addresses on its ports and the derived default route."""
+    lines = ["set -e"]
+    for i in node.interfaces:
+        lines.append(f"ip link set {i.linux} up")
+        if i.address:
+            lines.append(f"ip addr replace {i.address} dev {i.linux}")
+    if node.gateway and node.gateway_iface:
+        lines.append(f"ip route replace default via {node.gateway} dev {node.gateway_iface}")
+    return "\n".join(lines) + "\n"
+
+
+def openvpn_client_conf(node: LabNode, key_dir: Path, *, pid_file: Path, log_file: Path) -> str:
+    """The OpenVPN client of a VPN test host (TLS mode, tun), derived from NetBox through the plan.
+
+    The server is the VPN gateway's public address; its certificate must name the gateway (CN = its NetBox
+    name). It retries by itself until the gateway answers (``connect-retry``, short handshake window):
+    the gateway's server arrives later, with ``campusnet deploy``. Routes come from the server (``pull``).
+    """
+    c = node.vpn_client
+    if c is None:
+        raise ValueError(f"{node.name}: no VPN client in the plan")
+    k = key_dir
+    return "\n".join([
+        f"# campusnet lab: OpenVPN client of test host {node.name} (from NetBox: gateway {c.gateway})",
+        "client",
+        f"dev {c.device}",
+        "dev-type tun",
+        f"proto {c.proto}4" if c.proto == "udp" else "proto tcp4-client",
+        f"remote {c.remote} {c.port}",
+        "nobind",
+        "resolv-retry infinite",
+        "connect-retry 1 2",
+        "server-poll-timeout 4",
+        "hand-window 5",
+        "remote-cert-tls server",
+        f"verify-x509-name {c.gateway} name",
+        f"ca {k / 'ca.crt'}",
+        f"cert {k / 'cert.crt'}",
+        f"key {k / 'cert.key'}",
+        f"tls-crypt {k / 'tls-crypt.key'}",
+        "data-ciphers AES-256-GCM:AES-128-GCM:CHACHA20-POLY1305",
+        "verb 3",
+        "daemon campusnet-vpn-client",
+        f"writepid {pid_file}",
+        f"log-append {log_file}",
+        "",
+    ])
 
 
 def vtysh_conf(node: LabNode) -> str:

@@ -41,9 +41,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from campusnet import settings
+from campusnet import settings, vpn
 from campusnet.errors import CampusnetError
-from campusnet.lab.day0 import render_day0
+from campusnet.lab.day0 import host_script, openvpn_client_conf, render_day0
 from campusnet.lab.names import HOST_LINK_RE, MGMT_BRIDGE, MGMT_IFNAME, NS_PREFIX, mgmt_peer_name, ns_name
 from campusnet.lab.plan import LabNode, LabPlan
 from campusnet.lab.run import ok, run
@@ -136,6 +136,25 @@ def _read_pidfile(p: Path) -> int | None:
     return pid if pid_alive(pid) else None
 
 
+def _openvpn_pid(p: Path) -> int | None:
+    """The PID in an OpenVPN pid file when that process is alive and is OpenVPN (not a reused PID)."""
+    pid = _read_pidfile(p)
+    if pid is None:
+        return None
+    try:
+        return pid if b"openvpn" in Path(f"/proc/{pid}/cmdline").read_bytes() else None
+    except OSError:
+        return None
+
+
+def _vpn_pidfiles(node: str) -> dict[str, Path]:
+    """Where a node's OpenVPN daemons write their PIDs: the test host's client (started by the lab) and
+    the gateway's server (started by deploy in the node's ``/etc/frr/campusnet/vpn`` = ``D/etc/…``)."""
+    d = node_dir(node)
+    return {"openvpn": d / "vpn" / "openvpn.pid",
+            "openvpn-server": d / "etc" / Path(vpn.REMOTE_VPN_DIR).relative_to("/etc/frr") / "openvpn.pid"}
+
+
 def _kill_all(pids: Iterable[int], *, timeout: float = 6.0) -> None:
     """SIGTERM, wait, SIGKILL: only PIDs we found inside our namespaces or recorded ourselves."""
     pending = {p for p in pids if p > 1 and p != os.getpid()}
@@ -177,6 +196,8 @@ def _require_tools(plan: LabPlan) -> None:
         tools += [FRR_INIT, "vtysh"]
     if any(n.ovs for n in plan.nodes):
         tools += ["ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovsdb-tool"]
+    if any(n.vpn_client for n in plan.nodes):
+        tools += ["openvpn", "openssl"]
     missing = [t for t in tools if not (shutil.which(t) or Path(t).exists())]
     if missing:
         raise CampusnetError("E406", "tools missing for the lab: " + ", ".join(missing))
@@ -491,7 +512,47 @@ def _record_pids(node: LabNode) -> None:
         pid = _read_pidfile(f)
         if pid is not None:
             pids[f.stem] = {"pid": pid, "start": _start_time(pid) or 0}
+    for key, f in _vpn_pidfiles(node.name).items():
+        pid = _openvpn_pid(f)
+        if pid is not None:
+            pids[key] = {"pid": pid, "start": _start_time(pid) or 0}
     _journal_update(lambda j: j["nodes"].setdefault(node.name, {}).__setitem__("pids", pids))
+
+
+def _host_day0(node: LabNode) -> None:
+    """A test host's day 0, once its veths exist: NetBox addresses, the derived default route and, for a
+    VPN user, the OpenVPN client (it retries by itself until the gateway's server is deployed)."""
+    if node.kind != "host":
+        return
+    h = _holder_pid(node.name)
+    run([*_nsenter(h), "sh", "-c", host_script(node)], obj=node.name)
+    if node.vpn_client is not None:
+        _start_vpn_client(node, h)
+
+
+def _start_vpn_client(node: LabNode, holder: int) -> None:
+    d = node_dir(node.name) / "vpn"
+    d.mkdir(parents=True, exist_ok=True)
+    d.chmod(0o700)
+    pid_file = _vpn_pidfiles(node.name)["openvpn"]
+    if _openvpn_pid(pid_file) is not None:
+        return  # already running: kept, like every daemon of a kept node
+    # key material from the state directory's PKI (0600, never printed); certificate CN = the host's name
+    for name, src in vpn.material(node.devices[0] if node.devices else node.name, "client").items():
+        shutil.copyfile(src, d / name)
+        (d / name).chmod(0o600)
+    conf = d / "client.conf"
+    conf.write_text(openvpn_client_conf(node, d, pid_file=pid_file, log_file=node_dir(node.name) / "log" /
+                                        "openvpn.log"))
+    conf.chmod(0o600)
+    run([*_nsenter(holder), "openvpn", "--config", str(conf)], obj=node.name,
+        logfile=node_dir(node.name) / "log" / "openvpn-start.log")
+    deadline = time.monotonic() + 5
+    while _openvpn_pid(pid_file) is None:
+        if time.monotonic() > deadline:
+            raise CampusnetError("E405", f"OpenVPN client did not start (log: {node_dir(node.name) / 'log'})",
+                                 obj=node.name)
+        time.sleep(0.05)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -600,6 +661,11 @@ def lab_up(plan: LabPlan, configs_dir: Path | None = None, *, log: Log = _nolog,
                                  f" (log: {node_dir(n.name) / 'log'})", obj=n.name)
         time.sleep(0.1)
     times["daemons"] = time.monotonic() - t2
+    t3 = time.monotonic()
+    hosts = [n for n in plan.nodes if n.kind == "host"]
+    if hosts:
+        _parallel(_host_day0, hosts)
+        times["hosts"] = time.monotonic() - t3
     _parallel(_record_pids, plan.nodes)
     _write_ssh_client_files(plan)
     shims = _ensure_vtysh_shim()
@@ -638,6 +704,10 @@ def _down_nodes(names: Iterable[str], journal: dict[str, Any], extra_ns: Iterabl
         for r in [rec.get("holder"), *rec.get("pids", {}).values()]:
             if r and _same_process(r):
                 pids.add(int(r["pid"]))
+        for f in _vpn_pidfiles(node).values():  # OpenVPN started after lab up (deploy) is in no journal
+            vpid = _openvpn_pid(f)
+            if vpid is not None:
+                pids.add(vpid)
     _kill_all(pids)
     removed = []
     for ns, node in nss.items():
@@ -780,6 +850,9 @@ def lab_status() -> LabStatus:
             for daemon in ("ovsdb-server", "ovs-vswitchd"):
                 pids[daemon] = _read_pidfile(d / "ovs" / "run" / f"{daemon}.pid")
         pids["sshd"] = _read_pidfile(d / "ssh" / "sshd.pid")
+        for key, f in _vpn_pidfiles(name).items():
+            if (key == "openvpn" and pn is not None and pn.vpn_client is not None) or f.exists():
+                pids[key] = _openvpn_pid(f)
         rss = 0
         if ns in present:
             states[name] = _ns_links(ns)

@@ -9,7 +9,15 @@
 * a circuit whose two ends are cabled to lab devices → one veth link;
   a circuit with one end on a lab device → a ``provider`` stub node (one per provider, FRR with eBGP
   from the provider's ASN, the other address of the campus end's subnet, and a default route offered);
-* the management address of each node is the device's ``oob_ip`` (the VC master's for a VC).
+* the management address of each node is the device's ``oob_ip`` (the VC master's for a VC);
+* a test host gets its NetBox addresses on its ports and a default route whose gateway is *derived*
+  (:func:`host_gateway`): the FHRP virtual IP in the host's subnet, else the address of the SVI (an
+  interface of a non-host device) in it; a host port on a circuit uses the provider stub's address on
+  that /31. A host tagged ``vpn-user`` also runs an OpenVPN client towards the lab's VPN gateway
+  (server = the gateway's anycast address on its loopback, see :func:`vpn_client`);
+* a provider stub carries the IPs tagged ``provider-test`` whose tenant slug is the provider's slug on
+  its ``lo`` and announces them (and its customer circuits' subnets) over its eBGP sessions; it routes
+  the campus's private prefixes back to its eBGP peers (the lab leaves the egress NAT out).
 
 Kinds: ``switch`` when the node needs Open vSwitch (802.1Q modes or LAGs on its interfaces), with FRR
 when it also routes (an IP on a non-management interface, or a primary IP); ``router`` otherwise.
@@ -25,9 +33,10 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from campusnet.errors import CampusnetError
 from campusnet.lab.names import MGMT_IFNAME, ifname_map, node_slug, ns_name, valid_linux_ifname
+from campusnet.vpn import VPN_DEVICE, VPN_PORT, VPN_PROTO, transport
 
 if TYPE_CHECKING:
-    from campusnet.sot.models import Circuit, Device, Interface, Snapshot
+    from campusnet.sot.models import Circuit, Device, Interface, IPAddress, Snapshot
 
 NodeKind = Literal["router", "switch", "host", "provider"]
 FRR_DAEMONS: tuple[str, ...] = ("zebra", "bgpd", "ospfd", "staticd", "vrrpd")
@@ -35,6 +44,11 @@ MGMT_PREFIX = "10.254.0.0/24"
 MGMT_GATEWAY = "10.254.0.254/24"
 LAB_TAG = "lab"
 TEST_HOST_ROLE = "test-host"
+VPN_USER_TAG = "vpn-user"
+PROVIDER_TEST_TAG = "provider-test"
+VPN_GATEWAY_ROLE = "vpn-gateway"
+#: IP roles of a VPN gateway's public (service) address on its loopback
+VPN_PUBLIC_IP_ROLES = frozenset({"anycast", "vip"})
 
 
 class _Model(BaseModel):
@@ -47,13 +61,30 @@ class LabInterface(_Model):
     linux: str
     device: str = ""  # NetBox device (a VC member for a VC node); "" for lab-made interfaces
     netbox: str = ""  # NetBox interface name (for provider stubs: the circuit key)
-    address: str | None = None  # only for lab-owned nodes (provider stubs): configured at day 0
+    address: str | None = None  # configured at day 0: provider stubs (lab-owned) and test hosts (no intent)
 
 
 class BgpPeer(_Model):
     address: str
     asn: int
     description: str = ""
+
+
+class LabRoute(_Model):
+    """A static route made at day 0 (provider stubs: the way back to the campus)."""
+
+    prefix: str
+    via: str
+
+
+class LabVpnClient(_Model):
+    """An OpenVPN client a test host runs from day 0 (it retries until the gateway answers)."""
+
+    gateway: str  # the VPN gateway's NetBox device name (its certificate's CN)
+    remote: str  # the gateway's public (anycast) address
+    port: int = VPN_PORT
+    proto: Literal["udp", "tcp"] = VPN_PROTO
+    device: str = VPN_DEVICE
 
 
 class LabNode(_Model):
@@ -68,6 +99,12 @@ class LabNode(_Model):
     interfaces: tuple[LabInterface, ...] = ()
     asn: int | None = None  # provider stubs
     bgp_peers: tuple[BgpPeer, ...] = ()  # provider stubs
+    loopbacks: tuple[str, ...] = ()  # provider stubs: addresses on lo ("203.0.113.201/32"), announced
+    announce: tuple[str, ...] = ()  # provider stubs: prefixes offered to the eBGP peers (besides the default)
+    routes: tuple[LabRoute, ...] = ()  # provider stubs: the campus's private prefixes back to the peers
+    gateway: str | None = None  # test hosts: the default route's next hop (derived, see host_gateway)
+    gateway_iface: str | None = None  # test hosts: the Linux port the default route leaves by
+    vpn_client: LabVpnClient | None = None  # test hosts tagged vpn-user
 
     @property
     def ns(self) -> str:
@@ -198,6 +235,96 @@ def _other_host(campus_ip: str) -> str | None:
     return f"{others[0]}/{itf.network.prefixlen}" if others else None
 
 
+def _host_ip_index(snap: Snapshot) -> list[tuple[str, str, str, str | None]]:
+    """``(address, device, interface, ip role)`` of every interface address in NetBox."""
+    out: list[tuple[str, str, str, str | None]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for i in snap.interfaces:
+        for a in i.ip_addresses:
+            if (a, i.device, i.name) not in seen:
+                seen.add((a, i.device, i.name))
+                out.append((a, i.device, i.name, None))
+    for ip in snap.ip_addresses:
+        if ip.device and ip.interface and (ip.address, ip.device, ip.interface) not in seen:
+            seen.add((ip.address, ip.device, ip.interface))
+            out.append((ip.address, ip.device, ip.interface, ip.role))
+    return out
+
+
+def host_gateway(snap: Snapshot, device: str, iface: str, address: str, *, on_circuit: bool,
+                 lab_devices: frozenset[str] = frozenset()) -> str:
+    """The default gateway of a test host's port, derived from NetBox (never written down).
+
+    * a port on a circuit (an off-campus host behind a provider): the other address of its /31 (/30),
+      which the provider stub holds;
+    * else the virtual IP of an FHRP group in the port's subnet;
+    * else the address in that subnet of an interface (an SVI) of a device that is not a test host —
+      lab devices first, then virtual interfaces (SVIs), then the lowest address.
+
+    ``E408`` (naming the host and the port) when there is none.
+    """
+    itf = ipaddress.ip_interface(address)
+    net = itf.network
+    if on_circuit:
+        other = _other_host(address)
+        if other is None:
+            raise CampusnetError("E408", f"port {iface} is on a circuit but {address} is not a /31 or /30: no "
+                                 "provider address to route by", obj=device, field=f"{iface}.ip_addresses")
+        return str(ipaddress.ip_interface(other).ip)
+    vips = sorted({ipaddress.ip_interface(v).ip for g in snap.fhrp_groups for v in g.vips
+                   if ipaddress.ip_interface(v).version == itf.version and ipaddress.ip_interface(v).ip in net
+                   and ipaddress.ip_interface(v).ip != itf.ip})
+    if vips:
+        return str(vips[0])
+    roles = {d.name: d.role for d in snap.devices}
+    types = {(i.device, i.name): i.type for i in snap.interfaces}
+    candidates: list[tuple[int, int, ipaddress.IPv4Address | ipaddress.IPv6Address]] = []
+    for a, dev, name, ip_role in _host_ip_index(snap):
+        cand = ipaddress.ip_interface(a)
+        if (dev == device or roles.get(dev, TEST_HOST_ROLE) == TEST_HOST_ROLE or ip_role == "vrrp"
+                or cand.version != itf.version or cand.network != net or cand.ip == itf.ip):
+            continue
+        candidates.append((0 if dev in lab_devices else 1, 0 if types.get((dev, name)) == "virtual" else 1,
+                           cand.ip))
+    if not candidates:
+        raise CampusnetError("E408", f"no gateway derivable for {address}: no FHRP virtual IP and no SVI (an "
+                             f"interface of a non-host device) in {net}", obj=device, field=f"{iface}.gateway")
+    return str(min(candidates)[2])
+
+
+def _public_address(snap: Snapshot, gateway: Device) -> str | None:
+    """A VPN gateway's public address: an anycast/VIP-role IP on one of its loopbacks."""
+    ips: list[IPAddress] = [ip for ip in snap.ip_addresses if ip.device == gateway.name
+                            and ip.role in VPN_PUBLIC_IP_ROLES and ipaddress.ip_interface(ip.address).version == 4]
+    return str(ipaddress.ip_interface(sorted(ips, key=lambda ip: ip.address)[0].address).ip) if ips else None
+
+
+def vpn_client(snap: Snapshot, host: Device, lab_devices: list[Device]) -> LabVpnClient:
+    """The OpenVPN client of a host tagged ``vpn-user``: towards the lab's VPN gateway (role
+    ``vpn-gateway``; the first by name if there are several), server = its public (anycast) address."""
+    gateways = sorted((d for d in lab_devices if d.role == VPN_GATEWAY_ROLE), key=lambda d: d.name)
+    if not gateways:
+        raise CampusnetError("E409", f"tagged {VPN_USER_TAG} but no device of role {VPN_GATEWAY_ROLE} is in the lab",
+                             obj=host.name, field="tags")
+    gw = gateways[0]
+    remote = _public_address(snap, gw)
+    if remote is None:
+        raise CampusnetError("E409", "VPN gateway has no public address (an anycast IP on its loopback) for "
+                             "clients to connect to", obj=gw.name, field="ip_addresses (role anycast)")
+    port, proto = transport(gw.config_context)
+    return LabVpnClient(gateway=gw.name, remote=remote, port=port, proto=proto, device=VPN_DEVICE)
+
+
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def campus_private_prefixes(snap: Snapshot) -> list[str]:
+    """The campus's private (RFC 1918) IPv4 space in NetBox: global-VRF prefixes, collapsed."""
+    nets = [n for p in snap.prefixes if p.vrf is None and isinstance(n := p.network, ipaddress.IPv4Network)
+            and any(n.subnet_of(r) for r in RFC1918)]
+    return [str(n) for n in ipaddress.collapse_addresses(nets)]
+
+
 def plan_from_snapshot(snap: Snapshot) -> LabPlan:
     """Build the lab plan from NetBox data only (see the module docstring for the mapping)."""
     lab_devices = [d for d in snap.devices if LAB_TAG in d.tags]
@@ -282,6 +409,34 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
                 add_link((i.device, i.name), (peer.device or "", peer.name or ""), i.cable,
                          circ.key if circ else None)
 
+    # test hosts: their NetBox addresses and a derived default gateway (they have no intent: day 0 is all)
+    lab_names = frozenset(node_of)
+    for node, devs in sorted(members.items()):
+        host = devs[0]
+        if nodes[node]["kind"] != "host":
+            continue
+        addressed: list[LabInterface] = []
+        gateway: tuple[str, str] | None = None
+        primary = host.primary_ip4
+        ports = list(nodes[node]["interfaces"])  # type: ignore[call-overload]
+        for li in ports:
+            v4 = [a for a in _addresses(snap, li.device, li.netbox) if ipaddress.ip_interface(a).version == 4]
+            addressed.append(li.model_copy(update={"address": v4[0] if v4 else None}))
+        with_addr = [li for li in addressed if li.address]
+        if not with_addr:
+            raise CampusnetError("E407", "test host has no IPv4 address on any of its ports: nothing to test from",
+                                 obj=host.name, field="interfaces.ip_addresses")
+        first = next((li for li in with_addr if primary and li.address
+                      and ipaddress.ip_interface(li.address).ip == ipaddress.ip_interface(primary).ip), with_addr[0])
+        assert first.address is not None
+        gateway = (host_gateway(snap, host.name, first.netbox, first.address,
+                                on_circuit=(first.device, first.netbox) in circuit_ends, lab_devices=lab_names),
+                   first.linux)
+        nodes[node]["interfaces"] = addressed
+        nodes[node]["gateway"], nodes[node]["gateway_iface"] = gateway
+        if VPN_USER_TAG in host.tags:
+            nodes[node]["vpn_client"] = vpn_client(snap, host, lab_devices)
+
     # circuits: both ends on lab devices → a link; one end → a provider stub
     stub_ifaces: dict[str, list[tuple[Circuit, str, str]]] = defaultdict(list)  # provider -> (circuit, dev, if)
     for c in sorted(snap.circuits, key=lambda c: c.key):
@@ -299,6 +454,7 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
     free_ips = [str(h) for h in reversed(list(mgmt_net.hosts()))
                 if str(h) not in used_ips and h != ipaddress.ip_interface(MGMT_GATEWAY).ip]
     providers = {p.slug: p for p in snap.providers}
+    private = campus_private_prefixes(snap)
     for slug, circuits in sorted(stub_ifaces.items()):
         prov = providers.get(slug)
         name = node_slug(f"{slug}")
@@ -309,6 +465,11 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
         asn = prov.asns[0] if prov and prov.asns else None
         ifs: list[LabInterface] = []
         peers: list[BgpPeer] = []
+        announce: list[str] = []
+        # the provider's test addresses: tag provider-test, tenant slug == provider slug → the stub's lo
+        loopbacks = sorted({ip.address for ip in snap.ip_addresses
+                            if PROVIDER_TEST_TAG in ip.tags and ip.tenant == slug}, key=ipaddress.ip_interface)
+        announce += [str(ipaddress.ip_interface(a).network) for a in loopbacks]
         for idx, (circ, dev, ifname) in enumerate(circuits, start=1):
             campus_ip = next((ip for ip in _addresses(snap, dev, ifname) if ipaddress.ip_interface(ip).version == 4),
                              None)
@@ -323,6 +484,8 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
                 if asn is not None and peer_asn is not None:
                     peers.append(BgpPeer(address=str(ipaddress.ip_interface(campus_ip).ip), asn=peer_asn,
                                          description=f"{dev} {ifname} ({circ.cid})"))
+                else:  # a customer of the provider (e.g. an off-campus test host): its subnet is offered
+                    announce.append(str(ipaddress.ip_interface(campus_ip).network))
             campus_node = node_of[dev]
             end_a = (campus_node, iface_maps[campus_node][(dev, ifname)])
             end_b = (name, linux)
@@ -332,6 +495,9 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
             "name": name, "kind": "provider", "mgmt_ip": f"{free_ips.pop(0)}/{mgmt_net.prefixlen}",
             "devices": (), "platform": None, "frr": True, "ovs": False,
             "daemons": ("zebra", "bgpd", "staticd"), "interfaces": ifs, "asn": asn, "bgp_peers": tuple(peers),
+            "loopbacks": tuple(loopbacks), "announce": tuple(dict.fromkeys(announce)),
+            # no NAT in the lab: the provider routes the campus's private space back to its campus peers
+            "routes": tuple(LabRoute(prefix=pfx, via=p.address) for p in peers for pfx in private),
         }
 
     try:

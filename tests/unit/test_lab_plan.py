@@ -63,7 +63,7 @@ def snapshot() -> Snapshot:
         itf("acc-1", "XGigabitEthernet0/0/2", peer=("core-2", "10GE2/0/1"), lag="Eth-Trunk1", mode="tagged"),
         itf("acc-1", "Eth-Trunk1", type="lag", mode="tagged"),
         itf("acc-1", "GE0/0/5", peer=("pc-1", "eth0"), mode="access", untagged_vid=110),
-        itf("pc-1", "eth0", peer=("acc-1", "GE0/0/5")),
+        itf("pc-1", "eth0", peer=("acc-1", "GE0/0/5"), ip_addresses=("10.110.0.100/24",)),
         itf("r1", "GE0/0/1", peer=("core-1", "10GE1/0/2"), ip_addresses=("10.0.0.1/31",)),
         itf("r1", "GE0/0/2", ip_addresses=("203.0.113.0/31",)),  # circuit to a provider
         itf("r1", "GE0/0/3"),  # circuit to r2 (both ends in the lab), path not traced
