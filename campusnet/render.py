@@ -134,6 +134,8 @@ def render_files(intent: DeviceIntent, *, templates: Path | None = None) -> dict
         except jinja2.TemplateError as exc:
             raise CampusnetError("E306", f"template {name} failed: {exc}", obj=intent.hostname,
                                  field=getattr(exc, "name", None) or name) from None
+        if pattern in platform.optional_outputs and not text.strip():
+            continue  # e.g. openvpn.conf on a device without a VPN: no file at all
         out[pattern.format(host=intent.hostname)] = text
     return out
 

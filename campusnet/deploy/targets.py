@@ -2,7 +2,9 @@
 
 For a lab node: the linux-frr emulation intent of its device (a virtual chassis: its master) rendered
 to ``frr.conf``/``net.sh``/``ovs.sh``, plus the canonical state the node must show afterwards (OVS ports,
-lab-made links, addresses) — the same canonical form the driver reads from the node.
+lab-made links, addresses, the VPN server) — the same canonical form the driver reads from the node.
+A VPN gateway's target also names its key material by *local path* (``vpn_material``, from the state
+directory's PKI, made on first use): the text never enters the target's files or a run's evidence.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from campusnet import vpn as vpn_pki
+from campusnet.deploy.drivers.linux_frr import canonical_vpn
 from campusnet.deploy.engine import DeployTarget
 from campusnet.platforms import LAB_PLATFORM
 from campusnet.render import render_files, resolve_secrets
@@ -63,10 +67,23 @@ def expected_addrs(intent: DeviceIntent) -> str:
         if v4 is not None:
             dev = "lo" if i.kind == "loopback" else i.name
             lines.append(f"{dev} {v4}")
+        if i.kind == "loopback":  # anycast/service addresses (the VPN's public address): net.sh puts them on lo
+            lines += [f"lo {a}" for a in i.secondary]
         if i.kind == "svi" and i.ipv4 is not None:
             for v in i.vrrp:
                 lines.append(f"{v.macvlan} {v.virtual_ip}/{i.ipv4.network.prefixlen}")
+    if intent.vpn is not None:  # OpenVPN puts the pool's first address on its tun device
+        lines.append(f"{intent.vpn.device} {intent.vpn.server_address}")
     return "\n".join(sorted(lines)) + ("\n" if lines else "")
+
+
+def expected_vpn(intent: DeviceIntent, files: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The ``vpn`` section the node must show, and ``{remote name: local path}`` of its key material."""
+    if intent.vpn is None or "openvpn.conf" not in files:
+        return "", {}
+    mat = vpn_pki.material(intent.vpn.common_name, "server")
+    return (canonical_vpn(files["openvpn.conf"], True, vpn_pki.material_digest(mat)),
+            {k: str(v) for k, v in mat.items()})
 
 
 def expected_up(intent: DeviceIntent) -> list[str]:
@@ -79,9 +96,14 @@ def lab_target(node: str, host: str, intent: DeviceIntent) -> DeployTarget:
         raise ValueError(f"{intent.hostname}: no lab emulation intent")
     files = render_files(resolve_secrets(emu))
     daemons = list(emu.lab.frr_daemons) if emu.lab else []
-    return DeployTarget(device=node, host=host, driver=LAB_PLATFORM.slug, files=files,
-                        checks={"ovs": expected_ovs(emu), "links": expected_links(emu), "addrs": expected_addrs(emu),
-                                "up": expected_up(emu), "daemons": daemons})
+    vpn_section, material = expected_vpn(emu, files)
+    checks: dict[str, object] = {"ovs": expected_ovs(emu), "links": expected_links(emu),
+                                 "addrs": expected_addrs(emu), "up": expected_up(emu), "daemons": daemons,
+                                 "vpn": vpn_section}
+    if emu.vpn is not None and material:
+        checks.update(vpn_material=material, vpn_listen=f"{emu.vpn.listen}:{emu.vpn.port}/{emu.vpn.proto}",
+                      vpn_address=f"{emu.vpn.device} {emu.vpn.server_address}")
+    return DeployTarget(device=node, host=host, driver=LAB_PLATFORM.slug, files=files, checks=checks)
 
 
 def lab_targets(plan: LabPlan, intents: dict[str, DeviceIntent], only: Iterable[str] | None = None

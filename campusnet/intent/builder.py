@@ -25,11 +25,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_interface
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, collapse_addresses, ip_interface
 from typing import Literal
 
 from pydantic import ValidationError
 
+from campusnet.errors import CampusnetError
 from campusnet.intent.context import Context
 from campusnet.intent.errors import IntentError, IntentErrors
 from campusnet.intent.models import (
@@ -61,6 +62,8 @@ from campusnet.intent.models import (
     VlanRange,
     Vlans,
     Vni,
+    Vpn,
+    VpnRoute,
     Vrrp,
 )
 from campusnet.platforms import LAB_PLATFORM, REGISTRY, Platform
@@ -78,6 +81,7 @@ from campusnet.sot.models import (
 from campusnet.sot.models import (
     Interface as NbIf,
 )
+from campusnet.vpn import REMOTE_VPN_DIR, VPN_DEVICE, transport
 
 CONFIGURED_STATUSES = frozenset({"active", "staged"})
 #: roles that are not configured network devices (the lab builds test hosts itself)
@@ -87,6 +91,9 @@ POOL_DEVICE_ROLE = "vpn-gateway"
 POOL_PREFIX_ROLE = "vpn-pool"
 #: prefixes of this role are what the egress announces to providers (and nothing else)
 PUBLIC_PREFIX_ROLE = "public"
+#: prefix roles whose prefixes a VPN gateway offers its clients (config context `vpn.route_roles` overrides):
+#: the DC server prefixes and the campus user prefixes
+VPN_ROUTE_ROLES = ("server", "users")
 PROVIDER_OUT_PREFIX_LIST = "CN-TO-PROVIDER"
 SECONDARY_IP_ROLES = frozenset({"anycast", "vip"})
 #: VLAN roles whose gateways do not relay DHCP unless `services.dhcp_relay.vlan_roles` says otherwise
@@ -669,6 +676,10 @@ class _DeviceBuilder:
             redistribute = list(self.ctx.get("ospf.redistribute", ()) or ())
             if boundary and "bgp" not in redistribute:
                 redistribute.append("bgp")  # the fabric's and VPN's routes into the campus
+            if has_provider and "bgp" not in redistribute:
+                # the egress: what a provider announces beyond the default (its test addresses, its
+                # customers) goes to the right egress, not to whichever default the core hashes onto
+                redistribute.append("bgp")
             ospf = Ospf(process_id=self.ctx.integer("ospf.process_id", 1) or 1, router_id=router_id,
                         areas=(OspfArea(area=area, networks=tuple(networks)),),
                         passive_interfaces=passive,
@@ -699,9 +710,47 @@ class _DeviceBuilder:
                         description=dev.description, router_id=router_id, lab=self.name in self.idx.lab,
                         vc_members=vc_names, ip_forwarding=True, ipv6_forwarding=False)
         lab = self._lab(interfaces, evpn, ospf, bgp) if (self.emulation or p.capabilities.ovs) else None
+        vpn = self._vpn(interfaces) if dev.role == POOL_DEVICE_ROLE else None
         return DeviceIntent(system=system, services=services if not self.emulation else Services(),
                             vlans=vlans_model, interfaces=interfaces, ospf=ospf, bgp=bgp, evpn=evpn,
-                            static_routes=static_routes, lab=lab)
+                            static_routes=static_routes, vpn=vpn, lab=lab)
+
+    def _vpn(self, interfaces: tuple[Interface, ...]) -> Vpn:
+        """The remote-access VPN server of a VPN gateway, from NetBox only (docs/intent.md, "VPN")."""
+        if not self.p.capabilities.vpn:
+            raise self.err(f"platform {self.p.slug} cannot run the VPN server", "platform")
+        pools = sorted(self.idx.pools_by_site.get(self.dev.site, ()))
+        if not pools:
+            raise self.err(f"missing: a VPN gateway needs a prefix of role {POOL_PREFIX_ROLE} at its site "
+                           f"{self.dev.site}", f"prefix (role {POOL_PREFIX_ROLE})")
+        pool = pools[0]
+        listen: IPv4Interface | None = None
+        for x in interfaces:
+            if isinstance(x, LoopbackInterface) and x.secondary:
+                listen = x.secondary[0]
+                break
+        if listen is None:
+            raise self.err("missing: a VPN gateway listens on a public address: an IP of role anycast (or vip) on "
+                           "its loopback", "interfaces.loopback.ip_addresses (role anycast)")
+        dns = next((ip.dns_name for key in (i.key for i in self.ifaces) for ip in self.idx.ips.get(key, ())
+                    if ip.address == str(listen)), "")
+        try:
+            port, proto = transport(self.dev.config_context)
+        except CampusnetError as exc:
+            raise self.err(exc.message, exc.field) from None
+        roles = tuple(str(r) for r in (self.ctx.get("vpn.route_roles") or VPN_ROUTE_ROLES))
+        by_role: dict[IPv4Network, set[str]] = defaultdict(set)
+        for pfx in self.idx.snap.prefixes:
+            net = pfx.network
+            if pfx.vrf is None and isinstance(net, IPv4Network) and pfx.role in roles and not net.overlaps(pool):
+                by_role[net].add(pfx.role or "")
+        routes = []
+        for net in collapse_addresses(by_role):
+            covered = sorted({r for n, rs in by_role.items() if n.subnet_of(net) for r in rs})
+            routes.append(VpnRoute(network=net, netmask=net.netmask, roles=tuple(covered)))
+        return Vpn(common_name=self.dev.name, listen=listen.ip, dns_name=dns, port=port, proto=proto,
+                   device=VPN_DEVICE, pool=pool, server_address=IPv4Interface(f"{pool[1]}/{pool.prefixlen}"),
+                   routes=tuple(routes), key_dir=REMOTE_VPN_DIR)
 
     @staticmethod
     def _nk(name: str) -> tuple[object, ...]:

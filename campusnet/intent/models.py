@@ -323,6 +323,42 @@ class StaticRoute(_Model):
 
 
 # --------------------------------------------------------------------------------------------------------
+# Remote-access VPN (the staff VPN gateway)
+# --------------------------------------------------------------------------------------------------------
+class VpnRoute(_Model):
+    """A route pushed to VPN clients, and the NetBox prefixes it stands for."""
+
+    network: IPv4Network
+    netmask: IPv4Address  # OpenVPN `push "route <network> <netmask>"`
+    roles: tuple[str, ...] = ()  # NetBox prefix roles it covers
+
+
+class Vpn(_Model):
+    """OpenVPN in TLS mode with a tun device: a remote-access server for off-campus staff.
+
+    Everything comes from NetBox: ``listen`` is the gateway's public (anycast) address on its loopback,
+    ``pool`` the site's prefix of role ``vpn-pool``, ``routes`` the prefixes of the roles in
+    :data:`~campusnet.intent.builder.VPN_ROUTE_ROLES` (collapsed). Key material is referenced by path on the
+    node (``key_dir``), never held here; deploy copies it from the state directory's PKI.
+    """
+
+    kind: Literal["openvpn"] = "openvpn"
+    common_name: str  # the server certificate's CN (the gateway's NetBox name): clients verify it
+    listen: IPv4Address
+    dns_name: str = ""
+    port: int = 1194
+    proto: Literal["udp", "tcp"] = "udp"
+    device: str = "tun0"
+    topology: Literal["subnet"] = "subnet"
+    pool: IPv4Network
+    server_address: IPv4Interface  # the first host of the pool, on the tun device
+    routes: tuple[VpnRoute, ...] = ()
+    key_dir: str  # on the node
+    keepalive: tuple[int, int] = (2, 10)
+    data_ciphers: tuple[str, ...] = ("AES-256-GCM", "AES-128-GCM", "CHACHA20-POLY1305")
+
+
+# --------------------------------------------------------------------------------------------------------
 # Lab (linux-frr emulation) extras
 # --------------------------------------------------------------------------------------------------------
 class OvsPort(_Model):
@@ -353,6 +389,7 @@ class DeviceIntent(_Model):
     bgp: Bgp | None = None
     evpn: Evpn | None = None
     static_routes: tuple[StaticRoute, ...] = ()
+    vpn: Vpn | None = None  # remote-access VPN server (role vpn-gateway)
     lab: Lab | None = None  # set on the linux-frr emulation intent only
     emulation: DeviceIntent | None = None  # the linux-frr lab view of a lab device
 

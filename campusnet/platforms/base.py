@@ -50,6 +50,7 @@ class Capabilities(BaseModel):
     per_neighbor_bgp_timers: bool = True
     frr: bool = False  # configuration is an FRR running config (lab emulation)
     ovs: bool = False  # L2 is Open vSwitch
+    vpn: bool = False  # remote-access VPN server (OpenVPN)
 
 
 class Platform(BaseModel):
@@ -61,6 +62,7 @@ class Platform(BaseModel):
     name: str
     template_subdir: str  # under templates/
     outputs: tuple[tuple[str, str], ...]  # (file name, may hold {host}; template), rendered in order
+    optional_outputs: frozenset[str] = frozenset()  # file names left out when they render to nothing
     netutils_name: str  # netutils' normalised name (netmiko's), key of netutils.lib_mapper
     hier_config_platform: HierPlatform | None = None
     capabilities: Capabilities = Capabilities()

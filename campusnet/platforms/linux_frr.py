@@ -63,10 +63,12 @@ LINUX_FRR = LinuxFrr(
     slug="linux-frr",
     name="FRRouting 8.4 + Open vSwitch on Linux",
     template_subdir="linux_frr",
-    outputs=(("frr.conf", "main.j2"), ("ovs.sh", "ovs.sh.j2"), ("net.sh", "net.sh.j2")),
+    outputs=(("frr.conf", "main.j2"), ("ovs.sh", "ovs.sh.j2"), ("net.sh", "net.sh.j2"),
+             ("openvpn.conf", "openvpn.conf.j2")),
+    optional_outputs=frozenset({"openvpn.conf"}),  # only devices with a VPN (intent.vpn) have one
     netutils_name="linux",
     hier_config_platform=None,  # FRR diffs come from frr-reload.py, not hier_config
-    capabilities=Capabilities(evpn=True, dhcp_relay=False, mgmt_vrf=False, frr=True, ovs=True),
+    capabilities=Capabilities(evpn=True, dhcp_relay=False, mgmt_vrf=False, frr=True, ovs=True, vpn=True),
     svi_prefix="vlan",
     lag_prefix="bond",
     loopback_prefix="lo",

@@ -43,7 +43,8 @@ def show_command(e: Expectation) -> str:
         "ospf-neighbors": "vtysh -c 'show ip ospf neighbor json'",
         "bgp-sessions": "vtysh -c 'show bgp summary json'",
         "evpn-vnis": "vtysh -c 'show evpn vni json'",
-        "reachability": f"ping -n -c 3 -i 0.2 -W 1 {e.subject}",
+        "reachability": "ping -n -c 3 -i 0.2 -W 1 " + (f"-I {e.detail['dev']} " if e.detail.get("dev") else "")
+                        + e.subject,
     }[e.check]
 
 
@@ -132,8 +133,9 @@ def valid_reachability(e: Expectation, output: str) -> CheckResult:
     sent, recv = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
     ok = recv > 0
     to = e.detail.get("to", "")
+    via = f" via {e.detail['via']} ({e.detail.get('dev', '')})" if e.detail.get("via") else ""
     return _result(e, ok, "reply", f"{recv}/{sent} replies",
-                   f"{e.node} → {e.subject} ({to}): " + ("reachable" if ok else "unreachable"))
+                   f"{e.node} → {e.subject} ({to}){via}: " + ("reachable" if ok else "unreachable"))
 
 
 JUDGES: dict[str, Callable[[Expectation, str], CheckResult]] = {

@@ -4,11 +4,18 @@ The running configuration of a node is one text in three sections:
 
 ``frr``   FRR's own ``show running-config`` (diffed and applied with FRR's ``frr-reload.py``);
 ``ovs``   the Open vSwitch bridge and ports in a canonical one-line-per-port form;
-``links`` the lab-made Linux devices (SVI veths, VNI bridges, VXLAN devices, VRRP macvlans).
+``links`` the lab-made Linux devices (SVI veths, VNI bridges, VXLAN devices, VRRP macvlans);
+``addrs`` the IPv4 addresses per interface;
+``vpn``   the VPN server: its config file (``conf …`` lines, comments dropped), whether its OpenVPN daemon
+          runs, and a sha256 of its key material (never the material itself).
 
 Apply pushes the rendered files exactly as rendered (``frr.conf`` through ``frr-reload.py --reload``,
 ``net.sh`` and ``ovs.sh`` through ``sh``), then removes what the intended state does not have (OVS ports,
-lab-made links). Restore converges the node back to a backup's three sections the same way.
+lab-made links). With an ``openvpn.conf`` it also copies the key material (0600) to
+``/etc/frr/campusnet/vpn/`` and (re)starts the node's OpenVPN daemon when config, material or daemon differ
+from the intent (its PID file is in that directory = the node's directory, so ``lab down`` ends it);
+without one, a VPN left on the node is stopped and removed. Restore converges the node back to a backup's
+sections the same way (key material it cannot bring back: only its digest is in a backup).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from campusnet.errors import CampusnetError
+from campusnet.vpn import MATERIAL_FILES, REMOTE_VPN_DIR
 
 if TYPE_CHECKING:
     from campusnet.deploy.engine import DeployTarget
@@ -32,7 +40,10 @@ FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
 # per node: /etc/frr is the node's own directory in the lab (bind-mounted), and FRR's home on a real router
 REMOTE_DIR = "/etc/frr/campusnet"
 SECTION = "!! campusnet-section {}"
-SECTIONS = ("ovs", "links", "addrs")
+SECTIONS = ("ovs", "links", "addrs", "vpn")
+VPN_CONF = f"{REMOTE_VPN_DIR}/openvpn.conf"
+VPN_PID = f"{REMOTE_VPN_DIR}/openvpn.pid"
+VPN_RUNNING = "daemon openvpn running"
 # Linux devices the lab itself makes for a node and deploy must leave alone
 _BASE_LINK = re.compile(r"^(lo|mgmt0|ovs-netdev|ovs-system)$")
 _LAB_MADE = re.compile(r"^(vlan\d+[ob]?|vxlan\d+|vrrp\S*|br-\S+)$")
@@ -78,6 +89,8 @@ class LinuxFrrDriver:
             self._links_state(conn).rstrip("\n"),
             SECTION.format("addrs"),
             self._addrs_state(conn).rstrip("\n"),
+            SECTION.format("vpn"),
+            self._vpn_state(conn).rstrip("\n"),
         ]) + "\n"
 
     def _ovs_state(self, conn: Connection) -> str:
@@ -99,6 +112,14 @@ class LinuxFrrDriver:
 
     def _addrs_state(self, conn: Connection) -> str:
         return canonical_addrs(json.loads(conn.run("ip -j addr show", check=True).stdout or "[]"))
+
+    def _vpn_state(self, conn: Connection) -> str:
+        d = shlex.quote(REMOTE_VPN_DIR)
+        script = (f"[ -f {d}/openvpn.conf ] && cat {d}/openvpn.conf; echo @@; {_VPN_ALIVE} && echo running; "
+                  f"echo @@; [ -f {d}/ca.crt ] && (cd {d} && cat {' '.join(MATERIAL_FILES)} 2>/dev/null | "
+                  "sha256sum); true")
+        conf, daemon, digest = [*conn.run(script).stdout.split("@@"), "", "", ""][:3]
+        return canonical_vpn(conf, daemon.strip() == "running", digest.split()[0] if digest.strip() else None)
 
     # -- diff -----------------------------------------------------------------------------------------------
     def diff(self, conn: Connection, files: dict[str, str], running: str, target: DeployTarget | None = None
@@ -133,6 +154,43 @@ class LinuxFrrDriver:
         conn.put(files["frr.conf"], f"{REMOTE_DIR}/candidate/frr.conf")
         self._frr_reload(conn, f"{REMOTE_DIR}/candidate/frr.conf")
         conn.run(f"cp {REMOTE_DIR}/candidate/frr.conf {REMOTE_DIR}/applied-frr.conf", check=True)
+        self._apply_vpn(conn, files.get("openvpn.conf"), target)
+
+    # -- the VPN daemon ---------------------------------------------------------------------------------------
+    def _apply_vpn(self, conn: Connection, conf: str | None, target: DeployTarget | None) -> None:
+        current = self._vpn_state(conn)
+        if conf is None:
+            if current.strip():  # a VPN the intent does not have: stop it, remove config and material
+                self._vpn_stop(conn)
+                conn.run(f"rm -rf {shlex.quote(REMOTE_VPN_DIR)}", check=True)
+            return
+        checks = target.checks if target is not None else {}
+        want = checks.get("vpn")
+        if isinstance(want, str) and current == want:
+            return  # config, material and daemon as intended: no restart, no tunnel flap
+        mat = checks.get("vpn_material")
+        if not isinstance(mat, dict) or set(mat) != set(MATERIAL_FILES):
+            raise CampusnetError("E426", "openvpn.conf to push but no key material for it (deploy target without "
+                                 "vpn_material)", obj=f"device {conn.device}")
+        d = shlex.quote(REMOTE_VPN_DIR)
+        conn.run(f"mkdir -p {d} && chmod 700 {d}", check=True)
+        for name in MATERIAL_FILES:  # by stdin over SSH: never on a command line, never logged
+            conn.put(Path(str(mat[name])).read_text(), f"{REMOTE_VPN_DIR}/{name}", mode=0o600)
+        conn.put(conf, VPN_CONF, mode=0o600)
+        self._vpn_stop(conn)
+        conn.run(f"openvpn --config {shlex.quote(VPN_CONF)}", check=True)
+        listen = str(checks.get("vpn_listen", ""))
+        addr = str(checks.get("vpn_address", ""))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if (not listen or _vpn_listening(conn, listen)) and (not addr or _has_addr(conn, addr)):
+                break
+            time.sleep(0.2)
+
+    def _vpn_stop(self, conn: Connection) -> None:
+        conn.run(f"p=$(cat {VPN_PID} 2>/dev/null); if {_VPN_ALIVE}; then kill $p; for i in $(seq 50); do "
+                 "kill -0 $p 2>/dev/null || break; sleep 0.1; done; kill -9 $p 2>/dev/null; fi; "
+                 f"rm -f {VPN_PID}; true")
 
     def _frr_reload(self, conn: Connection, path: str) -> None:
         r = conn.run(f"{FRR_RELOAD} --reload {shlex.quote(path)} 2>&1")
@@ -171,6 +229,24 @@ class LinuxFrrDriver:
             conn.run(f"sh {REMOTE_DIR}/rollback.sh", check=True)
         conn.put(secs.get("frr", ""), f"{REMOTE_DIR}/rollback-frr.conf")
         self._frr_reload(conn, f"{REMOTE_DIR}/rollback-frr.conf")
+        self._restore_vpn(conn, secs.get("vpn", ""))
+
+    def _restore_vpn(self, conn: Connection, section: str) -> None:
+        lines = section.splitlines()
+        conf = [ln[len("conf "):] for ln in lines if ln.startswith("conf ")]
+        has_material = any(ln.startswith("material ") for ln in lines)
+        self._vpn_stop(conn)
+        d = shlex.quote(REMOTE_VPN_DIR)
+        if not conf:
+            conn.run(f"rm -rf {d}" if not has_material else f"rm -f {shlex.quote(VPN_CONF)}", check=True)
+            return
+        conn.run(f"mkdir -p {d} && chmod 700 {d}", check=True)
+        conn.put("\n".join(conf) + "\n", VPN_CONF, mode=0o600)
+        if VPN_RUNNING in lines:
+            conn.run(f"openvpn --config {shlex.quote(VPN_CONF)}", check=True)
+            deadline = time.monotonic() + 5
+            while not _vpn_running(conn) and time.monotonic() < deadline:
+                time.sleep(0.2)
 
     # -- checks ---------------------------------------------------------------------------------------------
     def post_checks(self, conn: Connection, target: DeployTarget) -> list[str]:
@@ -194,6 +270,9 @@ class LinuxFrrDriver:
                     break
                 time.sleep(0.5)
             failures += [f"interface {i} is not up" for i in down]
+        listen = target.checks.get("vpn_listen")
+        if isinstance(listen, str) and listen and not _vpn_listening(conn, listen):
+            failures.append(f"VPN server is not listening on {listen}")
         daemons = conn.run("vtysh -c 'show daemons'").stdout.split()
         for d in target.checks.get("daemons", []):
             if d not in daemons:
@@ -325,6 +404,43 @@ def canonical_addrs(addrs: list[dict[str, object]]) -> str:
                 continue
             lines.append(f"{name} {info['local']}/{info['prefixlen']}")
     return "\n".join(sorted(lines)) + ("\n" if lines else "")
+
+
+# the VPN daemon of the pid file runs (and is OpenVPN: not a reused PID); expects $p or sets it
+_VPN_ALIVE = (f'p=${{p:-$(cat {VPN_PID} 2>/dev/null)}}; [ -n "$p" ] && grep -qa openvpn /proc/$p/cmdline '
+              "2>/dev/null")
+
+
+def canonical_vpn(conf: str, running: bool, digest: str | None) -> str:
+    """The ``vpn`` section: config lines (comments and blanks dropped), the daemon, the material digest."""
+    lines = [f"conf {ln.strip()}" for ln in conf.splitlines() if ln.strip() and not ln.strip().startswith(("#", ";"))]
+    if running:
+        lines.append(VPN_RUNNING)
+    if digest:
+        lines.append(f"material sha256={digest}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _vpn_running(conn: Connection) -> bool:
+    return conn.run(f"{_VPN_ALIVE}").rc == 0
+
+
+def _vpn_listening(conn: Connection, listen: str) -> bool:
+    """``listen`` is ``ADDR:PORT/PROTO``; true when a socket listens there (UDP: bound)."""
+    hostport, _, proto = listen.partition("/")
+    flag = "-Hlnu" if proto == "udp" else "-Hlnt"
+    out = conn.run(f"ss {flag}").stdout
+    return any(hostport in ln.split() for ln in out.splitlines())
+
+
+def _has_addr(conn: Connection, addr: str) -> bool:
+    dev, _, cidr = addr.partition(" ")
+    out = conn.run(f"ip -j addr show dev {shlex.quote(dev)} 2>/dev/null").stdout
+    try:
+        infos = [i for x in json.loads(out or "[]") for i in x.get("addr_info", [])]
+    except ValueError:
+        return False
+    return any(f"{i.get('local')}/{i.get('prefixlen')}" == cidr for i in infos)
 
 
 def _port_name(line: str) -> str:
