@@ -47,3 +47,10 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """University-scale benchmarks (P1 intent vs. inventories, P2 render): prints figures and ratios."""
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def check_change(session: nox.Session) -> None:
+    """CI change validation: `./run check_change -- --branch NAME` (or --git-ref REF; --lab-proof on a lab
+    runner). Writes out/check-change/<name>/{summary.md,junit.xml,result.json}; exit 1 refuses the change."""
+    session.run("campusnet", "check-change", *session.posargs)
