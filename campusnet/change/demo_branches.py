@@ -179,14 +179,14 @@ DEMOS: dict[str, tuple[str, Callable[[BranchRest, Log], list[str]]]] = {
 }
 
 
-def make_demo(target: NetBoxTarget, name: str, *, log: Log = _nolog) -> DemoResult:
-    """Create branch ``demo-<name>`` afresh (an unmerged one of that name is deleted first) and write the
-    demonstration change into it."""
+def make_demo(target: NetBoxTarget, name: str, *, branch_name: str | None = None, log: Log = _nolog) -> DemoResult:
+    """Create branch ``demo-<name>`` (or ``branch_name``) afresh (an unmerged one of that name is deleted
+    first) and write the demonstration change into it."""
     if name not in DEMOS:
         raise CampusnetError("E155", f"unknown demo '{name}'; known: {', '.join(DEMOS)}", obj=name,
                              field="--make-demo")
     description, fn = DEMOS[name]
-    bname = PREFIX + name
+    bname = branch_name or PREFIX + name
     log(f"creating branch {bname} (provisioning is a background job)")
     branch = create_branch(target, bname, f"campusnet check-change demo: {description}", replace=True)
     rest = BranchRest(target, branch)
