@@ -81,6 +81,18 @@ def host_script(node: LabNode) -> str:
     return "\n".join(lines) + "\n"
 
 
+def provider_script(node: LabNode) -> str:
+    """A provider stub's kernel side (idempotent shell): its customers' traffic may not use the routes back
+    to the campus's private space (those are for replies to the campus; the lab has no egress NAT)."""
+    lines = ["set -e"]
+    for iface in node.customer_ifaces:
+        for r in node.routes:
+            rule = f"iif {iface} to {r.prefix} prohibit priority 100"
+            lines.append(f"ip rule del {rule} 2>/dev/null || true")
+            lines.append(f"ip rule add {rule}")
+    return "\n".join(lines) + "\n"
+
+
 def openvpn_client_conf(node: LabNode, key_dir: Path, *, pid_file: Path, log_file: Path) -> str:
     """The OpenVPN client of a VPN test host (TLS mode, tun), derived from NetBox through the plan.
 

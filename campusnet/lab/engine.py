@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict
 
 from campusnet import settings, vpn
 from campusnet.errors import CampusnetError
-from campusnet.lab.day0 import host_script, openvpn_client_conf, render_day0
+from campusnet.lab.day0 import host_script, openvpn_client_conf, provider_script, render_day0
 from campusnet.lab.names import HOST_LINK_RE, MGMT_BRIDGE, MGMT_IFNAME, NS_PREFIX, mgmt_peer_name, ns_name
 from campusnet.lab.plan import LabNode, LabPlan
 from campusnet.lab.run import ok, run
@@ -521,7 +521,10 @@ def _record_pids(node: LabNode) -> None:
 
 def _host_day0(node: LabNode) -> None:
     """A test host's day 0, once its veths exist: NetBox addresses, the derived default route and, for a
-    VPN user, the OpenVPN client (it retries by itself until the gateway's server is deployed)."""
+    VPN user, the OpenVPN client (it retries by itself until the gateway's server is deployed). A provider
+    stub with customers: the rules that keep them out of the campus's private space."""
+    if node.kind == "provider" and node.customer_ifaces:
+        run(["ip", "netns", "exec", node.ns, "sh", "-c", provider_script(node)], obj=node.name)
     if node.kind != "host":
         return
     h = _holder_pid(node.name)
@@ -662,7 +665,7 @@ def lab_up(plan: LabPlan, configs_dir: Path | None = None, *, log: Log = _nolog,
         time.sleep(0.1)
     times["daemons"] = time.monotonic() - t2
     t3 = time.monotonic()
-    hosts = [n for n in plan.nodes if n.kind == "host"]
+    hosts = [n for n in plan.nodes if n.kind == "host" or n.customer_ifaces]
     if hosts:
         _parallel(_host_day0, hosts)
         times["hosts"] = time.monotonic() - t3

@@ -17,7 +17,9 @@
   (server = the gateway's anycast address on its loopback, see :func:`vpn_client`);
 * a provider stub carries the IPs tagged ``provider-test`` whose tenant slug is the provider's slug on
   its ``lo`` and announces them (and its customer circuits' subnets) over its eBGP sessions; it routes
-  the campus's private prefixes back to its eBGP peers (the lab leaves the egress NAT out).
+  the campus's private prefixes back to its eBGP peers (the lab leaves the egress NAT out), but refuses
+  them to traffic from its customers (``ip rule … prohibit``): an off-campus host reaches the campus's
+  private space only through the VPN.
 
 Kinds: ``switch`` when the node needs Open vSwitch (802.1Q modes or LAGs on its interfaces), with FRR
 when it also routes (an IP on a non-management interface, or a primary IP); ``router`` otherwise.
@@ -102,6 +104,7 @@ class LabNode(_Model):
     loopbacks: tuple[str, ...] = ()  # provider stubs: addresses on lo ("203.0.113.201/32"), announced
     announce: tuple[str, ...] = ()  # provider stubs: prefixes offered to the eBGP peers (besides the default)
     routes: tuple[LabRoute, ...] = ()  # provider stubs: the campus's private prefixes back to the peers
+    customer_ifaces: tuple[str, ...] = ()  # provider stubs: ports to customers (no eBGP): refused those routes
     gateway: str | None = None  # test hosts: the default route's next hop (derived, see host_gateway)
     gateway_iface: str | None = None  # test hosts: the Linux port the default route leaves by
     vpn_client: LabVpnClient | None = None  # test hosts tagged vpn-user
@@ -466,6 +469,7 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
         ifs: list[LabInterface] = []
         peers: list[BgpPeer] = []
         announce: list[str] = []
+        customers: list[str] = []
         # the provider's test addresses: tag provider-test, tenant slug == provider slug → the stub's lo
         loopbacks = sorted({ip.address for ip in snap.ip_addresses
                             if PROVIDER_TEST_TAG in ip.tags and ip.tenant == slug}, key=ipaddress.ip_interface)
@@ -486,6 +490,7 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
                                          description=f"{dev} {ifname} ({circ.cid})"))
                 else:  # a customer of the provider (e.g. an off-campus test host): its subnet is offered
                     announce.append(str(ipaddress.ip_interface(campus_ip).network))
+                    customers.append(linux)
             campus_node = node_of[dev]
             end_a = (campus_node, iface_maps[campus_node][(dev, ifname)])
             end_b = (name, linux)
@@ -498,6 +503,8 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
             "loopbacks": tuple(loopbacks), "announce": tuple(dict.fromkeys(announce)),
             # no NAT in the lab: the provider routes the campus's private space back to its campus peers
             "routes": tuple(LabRoute(prefix=pfx, via=p.address) for p in peers for pfx in private),
+            # ... for replies only: a customer must not reach the campus's private space around the VPN
+            "customer_ifaces": tuple(customers) if peers else (),
         }
 
     try:

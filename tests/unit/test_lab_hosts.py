@@ -11,7 +11,7 @@ import pytest
 
 from campusnet.errors import CampusnetError
 from campusnet.lab import plan_from_snapshot
-from campusnet.lab.day0 import frr_conf, host_script, openvpn_client_conf
+from campusnet.lab.day0 import frr_conf, host_script, openvpn_client_conf, provider_script
 from campusnet.lab.plan import LabRoute, campus_private_prefixes, host_gateway
 from campusnet.sot.models import (
     Circuit,
@@ -176,6 +176,11 @@ def test_provider_stub_carries_and_announces_its_test_addresses() -> None:
     # no NAT in the lab: the campus's private space goes back to the campus peer (not the mgmt VRF)
     assert stub.routes == (LabRoute(prefix="10.1.0.0/16", via="203.0.113.2"),
                            LabRoute(prefix="10.255.0.0/24", via="203.0.113.2"))
+    # ... for replies to the campus only: its customer (the off-campus host) is refused them
+    assert stub.customer_ifaces == ("eth1",)
+    script = provider_script(stub).splitlines()
+    assert "ip rule add iif eth1 to 10.1.0.0/16 prohibit priority 100" in script
+    assert "ip rule add iif eth1 to 10.255.0.0/24 prohibit priority 100" in script
     conf = frr_conf(stub)
     assert "interface lo\n ip address 203.0.113.202/32\nexit" in conf
     assert "  network 203.0.113.202/32\n  network 203.0.113.8/31\n" in conf
