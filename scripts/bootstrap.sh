@@ -12,6 +12,7 @@ APT_PACKAGES=(
   openssh-server openssh-client      # sshd per lab node; deploys go over real SSH
   iproute2 procps psmisc util-linux  # ip netns, nsenter, unshare
   iputils-ping                       # reachability checks from the lab's test hosts
+  openvpn openssl                    # the staff VPN (server on the gateway, client on the VPN test host; PKI)
   chromium                           # the auditor report's browser test
 )
 
