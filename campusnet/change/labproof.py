@@ -12,11 +12,13 @@ deployed and verified. When no lab was running, the lab is taken down again.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -135,6 +137,27 @@ def lab_unavailable() -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def exclusive_lab() -> Iterator[None]:
+    """One lab proof at a time on this machine (``state_dir()/lab-proof.lock``, flock). Other users of the
+    lab (a person running ``campusnet lab down``) are not stopped by it: a CI lab runner runs one job at
+    a time (docs/check-change.md)."""
+    from campusnet import settings
+
+    path = settings.state_dir() / "lab-proof.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CampusnetError("E455", "another check-change lab proof is running on this machine",
+                                 obj=str(path), field="lock") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _running_nodes() -> set[str]:
     from campusnet.lab import lab_status
 
@@ -163,6 +186,17 @@ def run_lab_proof(after: LabSide, before: LabSide, *, out: Path, settle: float =
     if reason:
         proof.reason = reason
         return proof
+    try:
+        with exclusive_lab():
+            return _run(proof, after, before, out=out, settle=settle, log=log)
+    except CampusnetError as exc:
+        if exc.code != "E455":
+            raise
+        proof.reason = str(exc)
+        return proof
+
+
+def _run(proof: LabProof, after: LabSide, before: LabSide, *, out: Path, settle: float, log: Log) -> LabProof:
     t0 = time.monotonic()
     was = _running_nodes()
     proof.ran = True

@@ -196,3 +196,20 @@ def test_write_outputs(tmp_path: Path) -> None:
                                             ("a/b c", "a_b_c")])
 def test_default_out(name: str, tail: str) -> None:
     assert default_out(name).parts[-3:] == ("out", "check-change", tail)
+
+
+def test_templates_only_decides_the_fast_path() -> None:
+    from campusnet.change.sources import templates_only
+
+    assert templates_only(["templates/huawei_vrp/bgp.j2", "docs/x.md"])
+    assert not templates_only(["templates/huawei_vrp/bgp.j2", "campusnet/render.py"])
+    assert not templates_only(["docs/x.md"])  # nothing relevant: not the templates path either
+
+
+def test_failed_devices_parsed_from_the_render_table() -> None:
+    from campusnet.change.sources import _failed_devices
+
+    stderr = ("51 devices …\n            2 device(s) not rendered\n┏━━━━━━┳━━━━━━━┳━━━━━━━━━┓\n"
+              "┃ device ┃ field ┃ problem ┃\n┡━━━━━━╇━━━━━━━╇━━━━━━━━━┩\n"
+              "│ yt-dc-leaf3 │ bgp_asn │ missing │\n│ jpl-core-1 │  │ no platform │\n└──────┴───────┴─────────┘\n")
+    assert _failed_devices(stderr) == {"yt-dc-leaf3": "field 'bgp_asn': missing", "jpl-core-1": "no platform"}
