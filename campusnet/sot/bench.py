@@ -1,70 +1,118 @@
-"""Compare the ways of reading NetBox in bulk (for the record in the report; not used at run time).
+"""Compare the ways of reading NetBox in bulk (for the record in docs/benchmarks.md; not used at run time).
 
-``python -m campusnet.sot.bench`` prints requests, seconds and bytes for: REST with ``fields=`` (the
-reader's default) in parallel, REST full objects in parallel, REST ``fields=`` sequential (one worker),
-and — for devices + interfaces, the two lists that grow with the campus — GraphQL with explicit
-offset/limit pages against REST ``fields=`` on the same two lists.
+``python -m campusnet.sot.bench [--scale]`` prints, per object type, requests / seconds / bytes of:
+
+- REST ``fields=`` as the reader asks them (no cable-path fields: paths are computed client side),
+- for the component lists, REST with NetBox's own path fields (``link_peers``, ``connected_endpoints``),
+- for the big lists (interfaces, IP addresses, VLAN assignments), GraphQL with explicit offset/limit pages
+  of ≤ 1,000 in parallel (NetBox's GraphQL stops silently at ``MAX_PAGE_SIZE`` items otherwise),
+
+each alone (one type at a time, 4 workers), so that the figures are per type. ``--scale`` measures the scale
+NetBox (``.campusnet/scale``) instead of the local one.
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import httpx
 
 from campusnet import settings
 from campusnet.settings import NetBoxTarget
-from campusnet.sot.reader import ENDPOINTS, Fetcher, read_raw
+from campusnet.sot.reader import ENDPOINTS, ENDPOINTS_NETBOX_PATHS, Fetcher
 
 GQL_PAGE = 1000  # NetBox's GraphQL stops at MAX_PAGE_SIZE items without an error: always page explicitly
 
-GQL_DEVICES = """query($o:Int!,$l:Int!){device_list(pagination:{offset:$o,limit:$l}){id name role{slug}
- device_type{model slug u_height manufacturer{slug}} platform{slug} site{slug} location{slug} rack{id name}
- position face status tenant{slug} virtual_chassis{id name master{id}} vc_position primary_ip4{address}
- oob_ip{address} serial tags{slug} custom_field_data config_context}}"""
-GQL_INTERFACES = """query($o:Int!,$l:Int!){interface_list(pagination:{offset:$o,limit:$l}){id name
- device{id name} type enabled mtu speed mode untagged_vlan{id vid} tagged_vlans{id vid} lag{id name}
- parent{id name} vrf{name} mgmt_only description tags{slug} cable{id}}}"""
+#: GraphQL selections giving the same data as the reader's REST ``fields=`` for the big lists
+GQL: dict[str, tuple[str, str]] = {
+    "interfaces": ("interface_list", "id name label type enabled mtu speed mode device{id name} untagged_vlan{id vid}"
+                                     " tagged_vlans{id vid} lag{id name} parent{id name} vrf{id name} mgmt_only"
+                                     " description primary_mac_address{mac_address} tags{slug}"),
+    "interfaces (no VLANs)": ("interface_list", "id name label type enabled mtu speed mode device{id name} lag{id name}"
+                                                " parent{id name} vrf{id name} mgmt_only description"
+                                                " primary_mac_address{mac_address} tags{slug}"),
+    "VLAN assignments": ("interface_list", "id untagged_vlan{id vid} tagged_vlans{id vid}"),
+    "ip_addresses": ("ip_address_list", "id address vrf{id name} tenant{slug} status role dns_name description"
+                                        " tags{slug} assigned_object{__typename ... on InterfaceType{id name"
+                                        " device{id name}} ... on FHRPGroupType{id} ... on VMInterfaceType{id name}}"),
+}
+REST_OF_GQL = {"interfaces": "interfaces", "interfaces (no VLANs)": "interfaces", "VLAN assignments": "interfaces",
+               "ip_addresses": "ip_addresses"}
 
 
-def _gql_all(c: httpx.Client, query: str, key: str) -> tuple[list[Any], int]:
-    rows: list[Any] = []
-    n = 0
-    while True:
-        n += 1
-        r = c.post("/graphql/", json={"query": query, "variables": {"o": len(rows), "l": GQL_PAGE}})
-        r.raise_for_status()
-        page = r.json()["data"][key]
-        rows += page
-        if len(page) < GQL_PAGE:
-            return rows, n
+def _timed(fn: Callable[[], tuple[int, int, int]]) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    requests, rows, nbytes = fn()
+    return {"seconds": round(time.perf_counter() - t0, 2), "requests": requests, "rows": rows, "bytes": nbytes}
 
 
-def compare(target: NetBoxTarget) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for label, mode, workers in (("rest fields= x4", "fields", 4), ("rest full x4", "full", 4),
-                                 ("rest fields= x8", "fields", 8), ("rest fields= x1", "fields", 1)):
-        t0 = time.monotonic()
-        raw, f, _ = read_raw(target, mode=mode, workers=workers)  # type: ignore[arg-type]
-        out.append({"approach": f"all {len(ENDPOINTS)} lists, {label}", "requests": f.requests,
-                    "seconds": round(time.monotonic() - t0, 2),
-                    "objects": sum(len(v) for v in raw.values())})
-    two = {k: ENDPOINTS[k] for k in ("devices", "interfaces")}
-    t0 = time.monotonic()
+def rest_one(target: NetBoxTarget, name: str, endpoints: dict[str, tuple[str, str]] = ENDPOINTS,
+             workers: int = 4) -> dict[str, Any]:
+    def run() -> tuple[int, int, int]:
+        with Fetcher(target, workers=workers) as f:
+            out = f.list_all([name], endpoints=endpoints)
+        return f.requests, len(out[name]), 0
+    return _timed(run)
+
+
+def graphql_one(target: NetBoxTarget, label: str, count: int, workers: int = 4,
+                page: int = GQL_PAGE) -> dict[str, Any]:
+    key, sel = GQL[label]
+    query = f"query($o:Int!,$l:Int!){{{key}(pagination:{{offset:$o,limit:$l}}){{{sel}}}}}"
+
+    def run() -> tuple[int, int, int]:
+        with httpx.Client(base_url=target.url, headers=target.headers(), timeout=600) as c:
+            def get(off: int) -> tuple[int, int]:
+                r = c.post("/graphql/", json={"query": query, "variables": {"o": off, "l": page}})
+                r.raise_for_status()
+                body = r.json()
+                if body.get("errors"):
+                    raise RuntimeError(str(body["errors"])[:300])
+                return len(body["data"][key]), len(r.content)
+            with ThreadPoolExecutor(workers) as pool:
+                got = list(pool.map(get, range(0, count, page)))
+        return len(got), sum(g[0] for g in got), sum(g[1] for g in got)
+    return _timed(run)
+
+
+def compare(target: NetBoxTarget, log: Callable[[str], None] = print) -> Iterator[dict[str, Any]]:
     with Fetcher(target) as f:
-        raw = f.list_all(two, endpoints=two)
-    out.append({"approach": "devices+interfaces, rest fields= x4", "requests": f.requests,
-                "seconds": round(time.monotonic() - t0, 2), "objects": sum(len(v) for v in raw.values())})
-    t0 = time.monotonic()
-    with httpx.Client(base_url=target.url, headers=target.headers(), timeout=600) as c:
-        d, n1 = _gql_all(c, GQL_DEVICES, "device_list")
-        i, n2 = _gql_all(c, GQL_INTERFACES, "interface_list")
-    out.append({"approach": "devices+interfaces, graphql paged (no cable paths)", "requests": n1 + n2,
-                "seconds": round(time.monotonic() - t0, 2), "objects": len(d) + len(i)})
-    return out
+        counts = {n: int(f.get(f"/api/{p}/", {"limit": 1, "fields": "id"}, missing_ok=True).get("count") or 0)
+                  for n, (p, _) in ENDPOINTS.items()}
+    for name in ENDPOINTS:
+        row = {"type": name, "count": counts[name], "how": "rest fields="} | rest_one(target, name)
+        log(_fmt(row))
+        yield row
+        if ENDPOINTS_NETBOX_PATHS[name] != ENDPOINTS[name]:
+            row = {"type": name, "count": counts[name], "how": "rest fields= + NetBox paths"} | rest_one(
+                target, name, ENDPOINTS_NETBOX_PATHS)
+            log(_fmt(row))
+            yield row
+    for label, rest in REST_OF_GQL.items():
+        row = {"type": label, "count": counts[rest], "how": f"graphql pages of {GQL_PAGE}"} | graphql_one(
+            target, label, counts[rest])
+        log(_fmt(row))
+        yield row
+
+
+def _fmt(row: dict[str, Any]) -> str:
+    return (f"{row['type']:<30} {row['how']:<30} {row['count']:>7} obj {row['requests']:>4} req "
+            f"{row['seconds']:>8.2f} s {row['rows']:>7} rows {row['bytes'] / 1e6:>6.1f} MB")
+
+
+def main(argv: list[str]) -> None:
+    ctx: AbstractContextManager[Any] = nullcontext()
+    if "--scale" in argv:
+        from campusnet.scale.loader import scale_env
+        ctx = scale_env()
+    with ctx:
+        list(compare(settings.netbox_target()))
 
 
 if __name__ == "__main__":
-    for row in compare(settings.netbox_target()):
-        print(f"{row['approach']:<55} {row['requests']:>5} req {row['seconds']:>8.2f} s {row['objects']:>7} objects")
+    main(sys.argv[1:])

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
 from typing import Any, Literal, cast
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 from pydantic import ValidationError
@@ -74,12 +74,17 @@ from campusnet.sot.models import (
     iface_key,
     vrf_key,
 )
+from campusnet.sot.paths import CABLED_LISTS, PATH_FIELDS, PEER_FIELDS, WITH_PATH, Node, annotate, graph_of
 
 Raw = dict[str, Any]
 Mode = Literal["fields", "full"]
 
+# cable ends, link peers and cable paths are computed client side (campusnet.sot.paths) from the cable
+# terminations, cables, port mappings and circuit terminations: NetBox's serialisation of the cached paths
+# (``connected_endpoints``) was ~60 % of the interface read. ``paths="netbox"`` asks NetBox for them as before.
 _CABLED = "cable,link_peers,link_peers_type"
 _PATH = _CABLED + ",connected_endpoints,connected_endpoints_type,connected_endpoints_reachable"
+PathSource = Literal["client", "netbox"]
 
 # endpoint name -> (API path, fields= for mode "fields"). Secrets are never requested (FHRP auth_key).
 ENDPOINTS: dict[str, tuple[str, str]] = {
@@ -95,8 +100,8 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "power_panels": ("dcim/power-panels", "id,name,site,location"),
     "power_feeds": ("dcim/power-feeds", "id,name,power_panel,rack,status,type,supply,phase,voltage,amperage,"
                                         "max_utilization,tenant,cable,tags"),
-    "power_ports": ("dcim/power-ports", "id,device,name,type,allocated_draw,maximum_draw," + _PATH),
-    "power_outlets": ("dcim/power-outlets", "id,device,name,power_port,feed_leg," + _CABLED),
+    "power_ports": ("dcim/power-ports", "id,device,name,type,allocated_draw,maximum_draw"),
+    "power_outlets": ("dcim/power-outlets", "id,device,name,power_port,feed_leg"),
     "tags": ("extras/tags", "id,name,slug,color"),
     "platforms": ("dcim/platforms", "id,name,slug,manufacturer"),
     "device_roles": ("dcim/device-roles", "id,name,slug"),
@@ -107,12 +112,13 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
                                 "asset_tag,description,tags,custom_fields,config_context"),
     "interfaces": ("dcim/interfaces", "id,device,name,label,type,enabled,mtu,speed,mode,untagged_vlan,"
                                       "tagged_vlans,lag,parent,vrf,mgmt_only,description,primary_mac_address,"
-                                      "tags," + _PATH),
-    "front_ports": ("dcim/front-ports", "id,device,name,type,rear_ports," + _CABLED),
-    "rear_ports": ("dcim/rear-ports", "id,device,name,type,positions," + _CABLED),
+                                      "tags"),
+    "front_ports": ("dcim/front-ports", "id,device,name,type,positions,rear_ports"),
+    "rear_ports": ("dcim/rear-ports", "id,device,name,type,positions"),
     # cable ends from the flat termination list: 5x cheaper than the cables' nested a/b_terminations
-    "cables": ("dcim/cables", "id,type,status,tenant,label,color,length,length_unit,tags"),
-    "cable_terminations": ("dcim/cable-terminations", "id,cable,cable_end,termination_type,termination_id"),
+    "cables": ("dcim/cables", "id,type,status,tenant,label,color,length,length_unit,tags,profile"),
+    "cable_terminations": ("dcim/cable-terminations", "id,cable,cable_end,termination_type,termination_id,"
+                                                      "connector,positions"),
     "vlan_groups": ("ipam/vlan-groups", "id,name,slug,scope_type,scope_id,scope,vid_ranges,tenant"),
     "vlans": ("ipam/vlans", "id,vid,name,site,group,tenant,owner,role,status,description,tags,"
                           "custom_fields"),
@@ -128,12 +134,25 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "provider_networks": ("circuits/provider-networks", "id,name,provider"),
     "circuits": ("circuits/circuits", "id,cid,provider,type,status,tenant,owner,commit_rate,description,tags"),
     "circuit_terminations": ("circuits/circuit-terminations", "id,circuit,term_side,termination_type,"
-                                                              "termination_id,port_speed,xconnect_id," + _CABLED),
+                                                              "termination_id,port_speed,xconnect_id"),
     "l2vpns": ("vpn/l2vpns", "id,name,slug,type,identifier,status,tenant,tags"),
     "l2vpn_terminations": ("vpn/l2vpn-terminations", "id,l2vpn,assigned_object_type,assigned_object_id,"
                                                      "assigned_object"),
     "config_contexts": ("extras/config-contexts", "id,name,weight,is_active,data"),
+    # links that are not cables: the interfaces on them are answered by NetBox (see _netbox_answers)
+    "wireless_links": ("wireless/wireless-links", "id,interface_a,interface_b"),
+    "virtual_circuit_terminations": ("circuits/virtual-circuit-terminations", "id,interface"),
 }
+
+#: lists a NetBox without the feature (older than 4.2, wireless app off) answers with 404: read as empty
+OPTIONAL = frozenset({"wireless_links", "virtual_circuit_terminations"})
+#: ids per request when asking NetBox for the path fields of the objects the client-side trace cannot answer
+FALLBACK_CHUNK = 100
+
+#: the same lists with NetBox's own cable paths (the reader before client-side tracing; the reference for tests)
+ENDPOINTS_NETBOX_PATHS: dict[str, tuple[str, str]] = ENDPOINTS | {
+    name: (ENDPOINTS[name][0], ENDPOINTS[name][1] + "," + (_PATH if name in WITH_PATH else _CABLED))
+    for name in CABLED_LISTS}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -161,7 +180,8 @@ class Fetcher:
         if self._client is not None:
             self._client.close()
 
-    def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+    def get(self, path: str, params: Mapping[str, str | int] | None = None, *, missing_ok: bool = False) -> Any:
+        """GET one page as JSON. ``missing_ok``: an endpoint this NetBox does not have (404) reads as empty."""
         assert self._client is not None, "use Fetcher as a context manager"
         with self._lock:
             self.requests += 1
@@ -175,6 +195,8 @@ class Fetcher:
         if r.status_code == 400 and self.target.branch:
             raise CampusnetError("E112", f"NetBox refused branch {self.target.branch!r} for {path}: "
                                  f"{r.text[:200]}")
+        if r.status_code == 404 and missing_ok:
+            return {"count": 0, "next": None, "results": []}
         if r.status_code >= 400:
             raise CampusnetError("E113", f"NetBox answered HTTP {r.status_code} for {path}: {r.text[:300]}")
         try:
@@ -197,7 +219,8 @@ class Fetcher:
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             firsts = dict(zip(names, pool.map(
-                lambda n: self.get(f"/api/{endpoints[n][0]}/", params(n, None, 0)), names), strict=True))
+                lambda n: self.get(f"/api/{endpoints[n][0]}/", params(n, None, 0), missing_ok=n in OPTIONAL),
+                names), strict=True))
             jobs: list[tuple[str, int, int]] = []
             for name, page in firsts.items():
                 got, count = len(page["results"]), page.get("count") or 0
@@ -727,26 +750,68 @@ def _data_error(exc: ValidationError, obj: str) -> DataError:
 # --------------------------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------------------------
-def read_raw(target: NetBoxTarget, *, mode: Mode = "fields", workers: int = 4,
+def read_raw(target: NetBoxTarget, *, mode: Mode = "fields", workers: int = 4, paths: PathSource = "client",
              log: Callable[[str], None] | None = None) -> tuple[dict[str, list[Raw]], Fetcher, str]:
-    """The raw lists of every endpoint (for recording fixtures and for benchmarks)."""
+    """The raw lists of every endpoint (for recording fixtures and for benchmarks).
+
+    ``paths="client"`` (default): cable ends, link peers and paths are computed from the cable terminations
+    (:mod:`campusnet.sot.paths`) and written into the rows in NetBox's REST shape; the few objects the
+    client-side trace does not answer for (cable profiles, wireless links, virtual circuits) are asked of
+    NetBox by id. ``paths="netbox"``: NetBox's own ``link_peers`` / ``connected_endpoints`` fields."""
+    endpoints = ENDPOINTS if paths == "client" else ENDPOINTS_NETBOX_PATHS
     with Fetcher(target, workers=workers) as f:
         status = f.get("/api/status/")
         version = str(status.get("netbox-version", "?"))
-        raw = f.list_all(ENDPOINTS, mode=mode)
+        raw = f.list_all(endpoints, mode=mode, endpoints=endpoints)
+        if paths == "client" and mode == "fields":
+            _client_paths(f, raw, log=log)
         if log:
             log(f"{f.requests} requests, page sizes {sorted(set(f.page_sizes.values()))}")
         return raw, f, version
 
 
+def _foreign_links(raw: Mapping[str, list[Raw]]) -> set[Node]:
+    """Interfaces linked by something other than a cable (wireless links, virtual circuits)."""
+    out: set[Node] = set()
+    for o in raw.get("wireless_links", []):
+        out.update(("dcim.interface", i) for i in (_id(o.get("interface_a")), _id(o.get("interface_b"))) if i)
+    for o in raw.get("virtual_circuit_terminations", []):
+        if (i := _id(o.get("interface"))) is not None:
+            out.add(("dcim.interface", i))
+    return out
+
+
+def _client_paths(f: Fetcher, raw: dict[str, list[Raw]], log: Callable[[str], None] | None = None) -> None:
+    """Compute cable ends and paths into ``raw``; ask NetBox for the objects the trace cannot answer for."""
+    unsupported = annotate(raw, graph_of(raw, foreign=_foreign_links(raw)))
+    by_list: dict[str, list[int]] = {}
+    names = {ct: name for name, ct in CABLED_LISTS.items()}
+    for ctype, oid in sorted(unsupported):
+        if ctype in names:
+            by_list.setdefault(names[ctype], []).append(oid)
+    for name, ids in by_list.items():
+        fields = ",".join(("id", *PEER_FIELDS, *(PATH_FIELDS if name in WITH_PATH else ())))
+        rows = {r["id"]: r for r in raw.get(name, [])}
+        for i in range(0, len(ids), FALLBACK_CHUNK):
+            chunk = ids[i:i + FALLBACK_CHUNK]
+            q = urlencode([("id", x) for x in chunk] + [("limit", len(chunk)), ("fields", fields)])
+            page = f.get(f"/api/{ENDPOINTS[name][0]}/?{q}")
+            for r in page.get("results", []):
+                if r["id"] in rows:
+                    rows[r["id"]].update(r)
+        if log:
+            log(f"{name}: {len(ids)} asked of NetBox (cable profiles, wireless links or virtual circuits)")
+
+
 def read_snapshot(target: NetBoxTarget, *, limit: Limit | None = None, mode: Mode = "fields",
-                  workers: int = 4) -> Snapshot:
+                  workers: int = 4, paths: PathSource = "client") -> Snapshot:
     """Read every object the automation needs, in a constant number of bulk requests, as a Snapshot."""
     t0 = time.monotonic()
     read_at = datetime.now(UTC)
-    raw, f, version = read_raw(target, mode=mode, workers=workers)
+    raw, f, version = read_raw(target, mode=mode, workers=workers, paths=paths)
+    method = f"rest-{mode}" if paths == "netbox" or mode == "full" else f"rest-{mode}+client-paths"
     source = SnapshotSource(url=target.url, read_at=read_at, netbox_version=version, branch=target.branch,
-                            requests=f.requests, seconds=round(time.monotonic() - t0, 3), method=f"rest-{mode}")
+                            requests=f.requests, seconds=round(time.monotonic() - t0, 3), method=method)
     snap = _build(raw, source)
     snap = snap.model_copy(update={"source": source.model_copy(
         update={"seconds": round(time.monotonic() - t0, 3)})})
@@ -754,5 +819,7 @@ def read_snapshot(target: NetBoxTarget, *, limit: Limit | None = None, mode: Mod
 
 
 def build_snapshot(raw: dict[str, list[Raw]], source: SnapshotSource) -> Snapshot:
-    """Build a Snapshot from recorded endpoint replies (as returned by :func:`read_raw`)."""
+    """Build a Snapshot from recorded endpoint replies (as returned by :func:`read_raw`, or the bare lists:
+    cable ends and paths missing from the rows are computed, see :mod:`campusnet.sot.paths`)."""
+    annotate(raw, graph_of(raw, foreign=_foreign_links(raw)))
     return _build(raw, source)

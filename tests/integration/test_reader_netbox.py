@@ -30,7 +30,8 @@ from campusnet.rules.registry import concerning
 from campusnet.settings import NetBoxTarget
 from campusnet.sot.limit import Limit, apply_limit
 from campusnet.sot.models import Endpoint, Snapshot
-from campusnet.sot.reader import ENDPOINTS, read_raw, read_snapshot
+from campusnet.sot.paths import CABLED_LISTS
+from campusnet.sot.reader import ENDPOINTS, Fetcher, read_snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -300,17 +301,36 @@ def test_reader_normalises_the_mini_topology(mini: tuple[NetBoxTarget, NB]) -> N
 
 
 def _record(target: NetBoxTarget) -> None:
-    """Keep the replies about rdr- objects (and what they point at) as a unit-test fixture."""
-    raw, _f, version = read_raw(target)
+    """Keep the bare replies about rdr- objects (and what they point at) as a unit-test fixture: the lists
+    as NetBox answers them, before cable ends and paths are computed client side."""
+    with Fetcher(target) as f:
+        version = str(f.get("/api/status/").get("netbox-version", "?"))
+        raw = f.list_all(ENDPOINTS)
     text = json.dumps(raw)
     keep: dict[str, list[dict[str, Any]]] = {}
     for name, rows in raw.items():
         keep[name] = [r for r in rows if "rdr" in json.dumps(r) or name in (
             "tags", "platforms", "device_roles", "config_contexts")]
+    kept = {(ct, r["id"]) for name, ct in CABLED_LISTS.items() for r in keep.get(name, [])}
+    keep["cable_terminations"] = [r for r in raw["cable_terminations"]
+                                  if (r["termination_type"], r["termination_id"]) in kept]
+    cables = {r["cable"] for r in keep["cable_terminations"]}
+    keep["cables"] = [r for r in raw["cables"] if r["id"] in cables]
     assert "rdr-secret-key" not in text
     FIXTURES.mkdir(parents=True, exist_ok=True)
     (FIXTURES / "mini_raw.json").write_text(json.dumps({"netbox_version": version, "endpoints": keep},
                                                        indent=1, sort_keys=True) + "\n")
+
+
+def test_client_paths_equal_netbox_paths_in_a_branch(mini: tuple[NetBoxTarget, NB]) -> None:
+    """The mini topology (circuit through two patch panels, LAG uplinks, a feed), read in the branch
+    (``X-NetBox-Branch``) with client-side paths and with NetBox's own: equal but for the source."""
+    target, _nb = mini
+    old, new = read_snapshot(target, paths="netbox"), read_snapshot(target)
+    assert new.source.branch == target.branch
+    assert rdr(old).model_dump(exclude={"source"}) == rdr(new).model_dump(exclude={"source"})
+    core_ct = new.interface("rdr-core-1:10GE1/0/47")
+    assert core_ct.peer == Endpoint(kind="providernetwork", name="rdr-carrier/rdr-inet")
 
 
 def test_branch_objects_are_not_in_main(mini: tuple[NetBoxTarget, NB], netbox_up: NetBoxTarget) -> None:
