@@ -50,6 +50,18 @@ def _outcomes(verify_json: Path) -> list[CheckOutcome]:
                          bool(c["passed"]), c.get("message", "")) for c in data["checks"]]
 
 
+@contextlib.contextmanager
+def _lab_umask() -> Iterator[str]:
+    """Build nodes with umask 022: a node's holder creates ``/run/sshd`` with the process umask and sshd
+    refuses a group/world-writable one (measured: after the after-state's deploy and verification in this
+    process the umask was 000 and the restored spines' sshd did not start)."""
+    old = os.umask(0o022)
+    try:
+        yield "" if old == 0o022 else f" (process umask was {old:03o}: built with 022)"
+    finally:
+        os.umask(old)
+
+
 @dataclass
 class PipelineLab:
     """A side run in this process from a :class:`Pipeline` (snapshot → intents → lab plan)."""
@@ -63,9 +75,10 @@ class PipelineLab:
     def build(self, log: Log) -> str:
         from campusnet.lab import lab_up
 
-        r = lab_up(self.pipe.plan, log=log)
+        with _lab_umask() as note:
+            r = lab_up(self.pipe.plan, log=log)
         return (f"{r.nodes} nodes ({len(r.started)} started from day 0, {len(r.kept)} kept, "
-                f"{len(r.removed)} removed), {r.links} links")
+                f"{len(r.removed)} removed), {r.links} links{note}")
 
     def deploy(self, log: Log) -> str:
         from campusnet.deploy.run import run_deploy

@@ -138,10 +138,11 @@ def check_branch(branch_name: str, opts: Options, target: NetBoxTarget | None = 
                             + ", ".join(f"{c['object_type']} {c['object']}" for c in conflicts[:5]))
     last_sync = _last_sync(tgt, branch.id)
     if last_sync:
-        behind = main_changes_since(tgt, last_sync)
+        behind, sample = main_changes_since(tgt, last_sync)
         if behind:
-            res.warnings.append(f"main has {behind} change(s) since the branch was last synced ({last_sync}): the "
-                                "after-state lacks them and the diff shows them reversed; sync the branch")
+            res.warnings.append(f"main has {behind} change(s) since the branch was last synced ({last_sync}; "
+                                f"e.g. {', '.join(sample)}): the after-state lacks them, so the diff may show them "
+                                "reversed; sync the branch (--sync)")
     if opts.lab_proof:
         _lab_proof(res, after, PipelineLab("NetBox main", _pipeline(before)), out, opts)
     return _finish(res, out, opts, t_start)

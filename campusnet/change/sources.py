@@ -159,17 +159,23 @@ def branch_changes_condensed(target: NetBoxTarget, branch: Branch, after: Snapsh
     return rows
 
 
-def main_changes_since(target: NetBoxTarget, since: str) -> int | None:
-    """How many changes main recorded since ``since`` (the branch's last sync): the branch does not see them."""
+def main_changes_since(target: NetBoxTarget, since: str) -> tuple[int, list[str]]:
+    """How many changes main recorded since ``since`` (the branch's last sync; the branch does not see them),
+    and a few of them (``action type name``)."""
     import httpx
 
     main = target.with_branch(None)
     try:
         with httpx.Client(base_url=main.url, headers=main.headers(), timeout=30) as c:
-            r = c.get("/api/core/object-changes/", params={"time_after": since, "limit": 1})
-            return int(r.json()["count"]) if r.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, KeyError):
-        return None
+            r = c.get("/api/core/object-changes/", params={"time_after": since, "limit": 5})
+            if r.status_code != 200:
+                return 0, []
+            data = r.json()
+            sample = [f"{(x.get('action') or {}).get('value', '')} {x.get('changed_object_type', '')} "
+                      f"{x.get('object_repr', '')}".strip() for x in data["results"]]
+            return int(data["count"]), sample
+    except (httpx.HTTPError, ValueError, KeyError, AttributeError):
+        return 0, []
 
 
 # ------------------------------------------------------------------------------------------------------
