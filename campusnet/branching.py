@@ -128,5 +128,10 @@ def merge_branch(target: NetBoxTarget, branch: Branch, *, commit: bool = True, t
     return _run_job(target, branch, "merge", commit, timeout)
 
 
+def sync_branch(target: NetBoxTarget, branch: Branch, *, timeout: float = 300) -> dict[str, Any]:
+    """Bring a branch up to date with main (main is not written)."""
+    return _run_job(target, branch, "sync", True, timeout)
+
+
 def revert_branch(target: NetBoxTarget, branch: Branch, *, commit: bool = True, timeout: float = 300) -> dict[str, Any]:
     return _run_job(target, branch, "revert", commit, timeout)

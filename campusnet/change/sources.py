@@ -112,9 +112,9 @@ def resolve_branch(target: NetBoxTarget, name: str) -> Branch:
 
 def sync_branch(target: NetBoxTarget, branch: Branch, timeout: float = 300) -> None:
     """Bring the branch up to date with main (a job on the branch; main is not written)."""
-    from campusnet.branching import _run_job  # campusnet.branching has merge/revert but no public sync yet
+    from campusnet.branching import sync_branch as _sync
 
-    _run_job(target, branch, "sync", True, timeout)
+    _sync(target, branch, timeout=timeout)
 
 
 def read_pair(target: NetBoxTarget, branch: Branch) -> tuple[Snapshot, Snapshot, dict[str, float]]:

@@ -339,8 +339,9 @@ def _holder_script(node: LabNode) -> str:
     q = shlex.quote
     lines = [
         "set -e",
+        "umask 022",  # sshd refuses a world-writable /run/sshd: never inherit the caller's umask
         "mount -t tmpfs -o mode=0755 cnrun /run",
-        "mkdir -p /run/frr /run/sshd /run/openvswitch /run/netns",
+        "mkdir -p -m 0755 /run/frr /run/sshd /run/openvswitch /run/netns",
         f"mount --bind {q(str(d / 'etc'))} /etc/frr",
         f"mount --bind {q(str(d / 'run'))} /run/frr",
         f"mount --bind {q(str(d / 'log'))} /var/log/frr",
