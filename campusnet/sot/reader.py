@@ -6,9 +6,16 @@ page size the server used, never assume it), and when ``count`` says there is mo
 is fetched in parallel (offset pagination, a thread pool). ``fields=`` asks each endpoint for only what
 the snapshot needs, which also lets NetBox skip the prefetches of the fields we do not read.
 
-Cable paths come from the list endpoints' ``link_peers`` / ``connected_endpoints`` (no per-cable traces);
-circuit terminations are tied to the device interface behind them (through patch panels) from data
-already read.
+Cable ends, link peers and cable paths are **computed client side** (:mod:`campusnet.sot.paths`) from the
+flat cable-termination list, the cables, the front ports' rear-port mappings and the circuit terminations —
+NetBox is not asked for ``link_peers`` / ``connected_endpoints``, except by id for the few objects the trace
+does not interpret (cable profiles, wireless links, virtual circuits). ``paths="netbox"`` reads NetBox's own
+fields instead (the reference the tests compare against). Circuit terminations are tied to the device
+interface behind them (through patch panels) from data already read.
+
+Every list is read through REST: paged GraphQL was measured per object type at 2,000 devices
+(``campusnet.sot.bench``, docs/benchmarks.md) and is slower for interfaces (nested ``tagged_vlans`` are
+window-paginated by NetBox's GraphQL) and level for IP addresses.
 
 ``X-NetBox-Branch`` is sent when the target names a branch (:attr:`NetBoxTarget.branch`).
 """
