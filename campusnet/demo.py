@@ -123,8 +123,12 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
         return f"{len(pipe.snapshot.devices)} devices, all rules pass"
 
     def render() -> str:
-        from campusnet.render import render_all
+        from campusnet.render import generate_missing_secrets, render_all, secret_refs
 
+        if not external:  # the embedded default makes its own lab secrets; a user's NetBox brings its own
+            made = generate_missing_secrets(secret_refs(state["pipe"].intents.values()))
+            if made:
+                log(f"   · generated lab secrets {', '.join(made)} (0600 files in the state directory)")
         s = render_all(state["pipe"].intents, out / "rendered")
         return f"{s.devices} devices, {s.files} files ({s.changed} changed) in {s.seconds:.2f} s → {out / 'rendered'}"
 

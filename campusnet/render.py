@@ -64,6 +64,41 @@ def _resolve(value: Any, resolver: SecretResolver, device: str) -> Any:
                              field=exc.field) from None
 
 
+def secret_refs(intents: Iterable[DeviceIntent]) -> set[str]:
+    """The names of every secret the intents refer to."""
+    names: set[str] = set()
+
+    def record(name: str) -> str:
+        names.add(name)
+        return ""
+
+    for intent in intents:
+        resolve_secrets(intent, record)
+    return names
+
+
+def generate_missing_secrets(names: Iterable[str]) -> list[str]:
+    """Create random values (0600 files in the state directory) for secrets that have none yet.
+
+    For the embedded default only (local NetBox and lab): production secrets come from the environment or
+    a secret store, and a missing one is an error (E304). Returns the names generated, never the values.
+    """
+    import secrets as _secrets
+
+    d = settings.state_dir() / "secrets"
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    made: list[str] = []
+    for name in sorted(names):
+        path = d / name
+        if os.environ.get(secret_env_name(name)) or path.exists():
+            continue
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(_secrets.token_urlsafe(18) + "\n")
+        made.append(name)
+    return made
+
+
 def placeholder_secret(name: str) -> str:
     """A stand-in for reviews and diffs without secrets (``campusnet render --fake-secrets``); never push it."""
     return f"FAKE-{name}"
