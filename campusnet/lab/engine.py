@@ -430,9 +430,10 @@ def _node_base(node: LabNode, day0: Path, existing_ns: set[str], fingerprint: st
     frr_link = marker / "frr"
     if not frr_link.is_symlink():
         frr_link.symlink_to(node_dir(node.name) / "etc")
+    # IPv4 forwarding only: IPv6 forwarding is the intent's to set (net.sh), and a `lab up` that keeps a
+    # node must not undo what deploy configured (it showed as drift: FRR's `no ipv6 forwarding`)
     fwd = "0" if node.kind == "host" else "1"
-    run(["ip", "netns", "exec", ns, "sh", "-c",
-         f"sysctl -qw net.ipv4.ip_forward={fwd} net.ipv6.conf.all.forwarding={fwd} && ip link set lo up"],
+    run(["ip", "netns", "exec", ns, "sh", "-c", f"sysctl -qw net.ipv4.ip_forward={fwd} && ip link set lo up"],
         obj=node.name)
     peer = mgmt_peer_name(node.name)
     if not _link_exists(MGMT_IFNAME, ns):
