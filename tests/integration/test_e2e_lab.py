@@ -78,8 +78,11 @@ def _node_with(pipe: Pipeline, kind: str) -> str:
 
 
 def test_deploy_converges_and_is_idempotent(pipe: Pipeline) -> None:
+    from campusnet.lab.engine import lab_up
+
     first = run_deploy(commit=True, pipeline=pipe)
     assert not first.failed, first.counts()
+    lab_up(pipe.plan)  # re-running `lab up` keeps the nodes and must not undo what deploy configured
     second = run_deploy(commit=True, pipeline=pipe)
     assert set(second.counts()) == {"unchanged"}, second.as_dict()
 
