@@ -50,6 +50,12 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def bench_lab(session: nox.Session) -> None:
+    """Deploy-time growth (root): the reference lab vs. a larger one made in a NetBox branch; prints ratios."""
+    session.run("python", "-m", "benchmarks.lab_growth", *session.posargs)
+
+
+@nox.session
 def check_change(session: nox.Session) -> None:
     """CI change validation: `./run check_change -- --branch NAME` (or --git-ref REF; --lab-proof on a lab
     runner). Writes out/check-change/<name>/{summary.md,junit.xml,result.json}; exit 1 refuses the change."""
