@@ -31,6 +31,7 @@ class VerifyContext:
     expectations: list[Expectation]
     targets: dict[str, DeployTarget]  # lab node → what it should run (for the config-sync check)
     sessions: LabSessions | None = None
+    out_dir: Path | None = None  # set by run_verify: results and session transcripts (sessions/)
     results: list[CheckResult] = field(default_factory=list)
 
     def evaluate(self, e: Expectation) -> CheckResult:
@@ -88,7 +89,7 @@ def verify_ctx() -> Any:
     ctx = CURRENT
     assert ctx is not None, "run through campusnet.verify.run.run_verify"
     if ctx.sessions is None:
-        sessions = LabSessions(ctx.plan)
+        sessions = LabSessions(ctx.plan, log_dir=ctx.out_dir / "sessions" if ctx.out_dir else None)
         sessions.connect(sorted({e.node for e in ctx.expectations}))
         ctx.sessions = sessions
     yield ctx
@@ -109,6 +110,7 @@ def run_verify(ctx: VerifyContext, *, out_dir: Path | None = None, quiet: bool =
     args += extra_args or []
     global CURRENT
     CURRENT = ctx
+    ctx.out_dir = out
     t0 = time.monotonic()
     try:
         rc = pytest.main(args, plugins=[VerifyPlugin(ctx), sys.modules[__name__]])

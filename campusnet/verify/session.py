@@ -3,10 +3,15 @@
 Credentials come from the lab's state directory (key pair written by ``campusnet lab up``, 0600), never
 from the repository. The testbed is written to ``<state>/verify/testbed.yaml`` for people who want to
 use it with pyATS directly (it holds paths to keys, not keys).
+
+Each session's transcript (Unicon's log: every command and its output, running configurations included)
+goes to ``<verify out>/sessions/<node>.log`` — one file per node, the last run's, in a 0700 directory —
+never to Unicon's default of a new world-readable file in /tmp per connection.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -70,6 +75,7 @@ class LabSessions:
     """pyATS devices, connected lazily and in parallel; ``run`` caches outputs per (node, command)."""
 
     plan: LabPlan
+    log_dir: Path | None = None  # session transcripts; default <state>/verify/sessions
     testbed: Any = None
     _cache: dict[tuple[str, str], str] = field(default_factory=dict)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
@@ -81,17 +87,28 @@ class LabSessions:
         self.testbed = load(testbed_dict(self.plan))
         for n in nodes:
             self._locks.setdefault(n, threading.Lock())
+        logs = self.session_log_dir()
 
         def one(name: str) -> None:
             dev = self.testbed.devices[name]
+            log = logs / f"{name}.log"
+            log.unlink(missing_ok=True)  # the last run's transcript only
             try:
                 dev.connect(log_stdout=False, learn_hostname=False, init_config_commands=[],
-                            connection_timeout=20, mit=True)
+                            connection_timeout=20, mit=True, logfile=str(log))
             except Exception as exc:  # noqa: BLE001 - recorded per node, reported by each check
                 self.errors[name] = f"{type(exc).__name__}: {exc}"
+            if log.exists():
+                log.chmod(0o600)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(one, nodes))
+
+    def session_log_dir(self) -> Path:
+        d = self.log_dir or settings.state_dir() / "verify" / "sessions"
+        d.mkdir(parents=True, exist_ok=True)
+        os.chmod(d, 0o700)
+        return d
 
     def run(self, node: str, command: str, *, cache: bool = True) -> str:
         if node in self.errors:

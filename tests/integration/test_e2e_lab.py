@@ -88,6 +88,12 @@ def test_deploy_converges_and_is_idempotent(pipe: Pipeline) -> None:
 
 
 def test_verification_passes_with_every_kind_of_check(pipe: Pipeline) -> None:
+    import glob
+    import stat
+
+    from campusnet import settings
+
+    tmp_logs = set(glob.glob("/tmp/*-cli-*.log"))
     results = _verify(pipe)
     failed = [r.message for r in results if not r.passed]
     assert not failed, "\n".join(failed)
@@ -96,6 +102,14 @@ def test_verification_passes_with_every_kind_of_check(pipe: Pipeline) -> None:
     # the sessions are those the data implies: at least one of each protocol really established
     assert any(r.check == "bgp-sessions" and "Established" in r.found for r in results)
     assert any(r.check == "ospf-neighbors" and "Full" in r.found for r in results)
+    # session transcripts (running configs included) stay private in the state directory, one per node
+    logs = settings.state_dir() / "verify" / "sessions"
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o700
+    nodes = {r.device for r in results}
+    for node in nodes & {n.name for n in pipe.plan.nodes}:
+        log = logs / f"{node}.log"
+        assert log.exists() and stat.S_IMODE(log.stat().st_mode) == 0o600, log
+    assert set(glob.glob("/tmp/*-cli-*.log")) == tmp_logs, "pyATS/Unicon wrote session logs to /tmp"
 
 
 def test_drift_is_reported_and_deploy_brings_it_back(pipe: Pipeline) -> None:
