@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from campusnet.errors import CampusnetError
 from campusnet.settings import REPO_ROOT, netbox_target
 
 BRANCH = "bench-lab-growth"
@@ -135,24 +136,30 @@ def measure(label: str, snapshot: Path, *, workers: int, verify: bool, out_dir: 
 
 
 def grow_branch(add: int | None, *, log: Any = print) -> tuple[Any, list[str]]:
-    """Branch ``bench-lab-growth`` from main with ``add`` more access switches (None: all) tagged ``lab``."""
-    from campusnet.branching import create_branch
+    """Branch ``bench-lab-growth`` from main with ``add`` more access switches (None: all) tagged ``lab``.
+    A branch left behind by a failure here is deleted before the error goes up."""
+    from campusnet.branching import create_branch, delete_branch
     from campusnet.change.demo_branches import BranchRest, _tags
 
     target = netbox_target()
     branch = create_branch(target, BRANCH, "campusnet benchmark: a larger lab (more access switches tagged lab)",
                            replace=True)
-    rest = BranchRest(target, branch)
     try:
-        switches = [d for d in rest.all("/api/dcim/devices/", role=ACCESS_ROLE, status="active")
-                    if "lab" not in {t["slug"] for t in d.get("tags", [])}]
-        switches.sort(key=lambda d: d["name"])
-        chosen = switches if add is None else switches[:add]
-        if add is not None and add > len(switches):
-            raise SystemExit(f"lab growth: --add {add}: only {len(switches)} access switches are not in the lab yet")
-        rest.patch("/api/dcim/devices/", [{"id": d["id"], "tags": _tags(d, {"lab"})} for d in chosen])
-    finally:
-        rest.close()
+        rest = BranchRest(target, branch)
+        try:
+            switches = [d for d in rest.all("/api/dcim/devices/", role=ACCESS_ROLE, status="active")
+                        if "lab" not in {t["slug"] for t in d.get("tags", [])}]
+            switches.sort(key=lambda d: d["name"])
+            if add is not None and add > len(switches):
+                raise CampusnetError("E706", f"only {len(switches)} active access switches are not in the lab yet",
+                                     obj=f"--add {add}", field="--add")
+            chosen = switches if add is None else switches[:add]
+            rest.patch("/api/dcim/devices/", [{"id": d["id"], "tags": _tags(d, {"lab"})} for d in chosen])
+        finally:
+            rest.close()
+    except BaseException:
+        delete_branch(target, branch)
+        raise
     log(f"branch {BRANCH}: {len(chosen)} access switches tagged lab")
     return branch, [d["name"] for d in chosen]
 
@@ -172,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("lab growth: the lab needs root (network namespaces)")
-    sizes: list[int | None] = [None if a.strip() == "all" else int(a) for a in args.add.split(",") if a.strip()]
+    sizes: list[int | None] = []
+    for a in (x.strip() for x in args.add.split(",")):
+        if a == "all" or (a.isdigit() and int(a) > 0):
+            sizes.append(None if a == "all" else int(a))
+        elif a:
+            raise SystemExit(f"lab growth: --add {args.add!r}: {a!r} is neither a positive number nor 'all'")
 
     from campusnet.lab import lab_status
 
@@ -239,5 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if bad else 0
 
 
+def _main() -> int:
+    try:
+        return main()
+    except CampusnetError as exc:
+        print(f"lab growth: {exc}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(_main())

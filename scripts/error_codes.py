@@ -39,7 +39,7 @@ def _message(call: ast.Call) -> str:
 
 def collect() -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for base in ("campusnet", "nornir_tasks", "playbooks"):
+    for base in ("campusnet", "nornir_tasks", "playbooks", "benchmarks"):
         for f in sorted((ROOT / base).rglob("*.py")):
             tree = ast.parse(f.read_text(), str(f))
             for node in ast.walk(tree):
