@@ -25,6 +25,7 @@ from campusnet import settings
 from campusnet.errors import CampusnetError
 from campusnet.intent.models import Bgp, DeviceIntent, SecretRef, Services
 from campusnet.platforms import get_platform
+from campusnet.private import private_dir, write_private
 
 LAB_DIR = "lab"
 SecretResolver = Callable[[str], str]
@@ -223,16 +224,15 @@ def render_all(intents: Mapping[str, DeviceIntent] | Iterable[DeviceIntent], out
         for rel, text in files.items():
             path = out / intent.hostname / rel
             if path.parent not in made:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(path.parent)  # configurations carry secrets: 0700 directories, 0600 files
                 made.add(path.parent)
             data = text.encode("utf-8")
             summary.files += 1
             summary.bytes += len(data)
-            if not path.exists() or path.read_bytes() != data:
-                path.write_bytes(data)
+            mode = 0o700 if rel.endswith(".sh") else 0o600
+            if not path.exists() or path.read_bytes() != data or path.stat().st_mode & 0o7777 != mode:
+                write_private(path, data, mode=mode)
                 summary.changed += 1
-                if rel.endswith(".sh"):
-                    path.chmod(0o755)
             summary.written.append(path)
         if progress is not None:
             progress(intent.hostname)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from campusnet import settings
+from campusnet.private import private_dir, write_private
 
 
 def utc_stamp() -> str:
@@ -30,20 +30,17 @@ def runs_dir() -> Path:
 
 
 def save_backup(device: str, text: str, *, platform: str, run_id: str | None) -> Path:
-    d = backups_dir() / device
-    d.mkdir(parents=True, exist_ok=True)
+    d = private_dir(backups_dir() / device)
     stamp = utc_stamp()
     path = d / f"{stamp}.cfg"
     n = 1
     while path.exists():  # never overwrite
         path = d / f"{stamp}-{n}.cfg"
         n += 1
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
+    write_private(path, text, exclusive=True)
     meta = {"device": device, "platform": platform, "run_id": run_id, "taken": stamp,
             "sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text.encode())}
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_private(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
     return path
 
 
@@ -68,8 +65,8 @@ class Run:
     def new(cls, *, commit: bool) -> Run:
         run_id = f"{utc_stamp()[:15]}Z-{secrets.token_hex(3)}"
         path = runs_dir() / run_id
-        (path / "diffs").mkdir(parents=True, exist_ok=True)
-        (path / "rendered").mkdir(exist_ok=True)
+        private_dir(path / "diffs")
+        private_dir(path / "rendered")
         run = cls(run_id, path, datetime.now(UTC).isoformat(), commit)
         run.save_meta()
         return run
@@ -82,23 +79,21 @@ class Run:
 
     def save_meta(self) -> None:
         meta = {"run_id": self.run_id, "started": self.started, "commit": self.commit, "extra": self.extra}
-        (self.path / "run.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+        write_private(self.path / "run.json", json.dumps(meta, indent=2, default=str) + "\n")
 
     def record_device(self, device: str, data: dict[str, Any]) -> None:
         """One device's result, in a file of its own (safe when hosts run in separate processes)."""
         self.devices[device] = data
-        d = self.path / "devices"
-        d.mkdir(exist_ok=True)
-        (d / f"{device}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+        d = private_dir(self.path / "devices")
+        write_private(d / f"{device}.json", json.dumps(data, indent=2, default=str) + "\n")
 
     def write_diff(self, device: str, diff: str) -> None:
-        (self.path / "diffs" / f"{device}.diff").write_text(diff)
+        write_private(private_dir(self.path / "diffs") / f"{device}.diff", diff)
 
     def write_rendered(self, device: str, files: dict[str, str]) -> None:
-        d = self.path / "rendered" / device
-        d.mkdir(parents=True, exist_ok=True)
+        d = private_dir(self.path / "rendered" / device)
         for name, text in files.items():
-            (d / name).write_text(text)
+            write_private(private_dir((d / name).parent) / Path(name).name, text)
 
     def write_summary(self) -> Path:
         d = self.path / "devices"
@@ -107,6 +102,4 @@ class Run:
                 self.devices.setdefault(f.stem, json.loads(f.read_text()))
         data = {"run_id": self.run_id, "started": self.started, "finished": datetime.now(UTC).isoformat(),
                 "commit": self.commit, "devices": self.devices, **self.extra}
-        p = self.path / "summary.json"
-        p.write_text(json.dumps(data, indent=2, default=str) + "\n")
-        return p
+        return write_private(self.path / "summary.json", json.dumps(data, indent=2, default=str) + "\n")

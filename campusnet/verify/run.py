@@ -16,6 +16,7 @@ import pytest
 
 from campusnet import settings
 from campusnet.errors import CampusnetError
+from campusnet.private import private_dir, write_private
 from campusnet.verify.checks import JUDGES, CheckResult, show_command
 from campusnet.verify.expect import Expectation
 from campusnet.verify.session import LabSessions, PyatsConnection
@@ -100,7 +101,7 @@ def verify_ctx() -> Any:
 def run_verify(ctx: VerifyContext, *, out_dir: Path | None = None, quiet: bool = True,
                extra_args: list[str] | None = None) -> tuple[int, list[CheckResult], Path]:
     out = out_dir or settings.state_dir() / "verify"
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)  # drift diffs in the results are configuration text
     junit = out / "latest.xml"
     module = Path(__file__).with_name("netcheck.py")
     args = [str(module), f"--junitxml={junit}", "-p", "no:cacheprovider", "-o", "junit_family=xunit2",
@@ -120,5 +121,5 @@ def run_verify(ctx: VerifyContext, *, out_dir: Path | None = None, quiet: bool =
     data = {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(took, 1),
             "passed": sum(r.passed for r in ctx.results), "failed": sum(not r.passed for r in ctx.results),
             "checks": [r.as_dict() for r in ctx.results]}
-    (out / "latest.json").write_text(json.dumps(data, indent=2) + "\n")
+    write_private(out / "latest.json", json.dumps(data, indent=2) + "\n")
     return int(rc), ctx.results, out / "latest.json"

@@ -11,7 +11,6 @@ never to Unicon's default of a new world-readable file in /tmp per connection.
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import yaml
 from campusnet import settings
 from campusnet.errors import CampusnetError
 from campusnet.lab.plan import LabPlan
+from campusnet.private import private_dir
 
 PYATS_SETTINGS = {
     "POST_DISCONNECT_WAIT_SEC": 0,
@@ -105,10 +105,7 @@ class LabSessions:
             list(pool.map(one, nodes))
 
     def session_log_dir(self) -> Path:
-        d = self.log_dir or settings.state_dir() / "verify" / "sessions"
-        d.mkdir(parents=True, exist_ok=True)
-        os.chmod(d, 0o700)
-        return d
+        return private_dir(self.log_dir or settings.state_dir() / "verify" / "sessions")
 
     def run(self, node: str, command: str, *, cache: bool = True) -> str:
         if node in self.errors:

@@ -78,6 +78,7 @@ def main() -> None:
         if p["action"] == "prepare":
             from campusnet.deploy.targets import lab_targets
             from campusnet.pipeline import Pipeline
+            from campusnet.private import private_dir
 
             pipe = Pipeline.load(snapshot=Path(p["snapshot"]) if p["snapshot"] else None, branch=p["branch"])
             targets = lab_targets(pipe.plan, pipe.intents, only=p["limit"])
@@ -87,8 +88,7 @@ def main() -> None:
             run.extra["via"] = "ansible"
             run.extra["netbox"] = {"url": pipe.snapshot.source.url, "read_at": str(pipe.snapshot.source.read_at)}
             run.save_meta()
-            tdir = run.path / "targets"
-            tdir.mkdir(exist_ok=True)
+            tdir = private_dir(run.path / "targets")
             for name, t in targets.items():
                 fd = os.open(tdir / f"{name}.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as fh:
