@@ -27,7 +27,7 @@ VERBS = [
     "netbox",
     "snapshot", "validate", "render",
     "lab",
-    "deploy", "verify",
+    "deploy", "rollback", "verify",
     "report", "export",
     "check_change",
     "demo",

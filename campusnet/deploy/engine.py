@@ -120,7 +120,8 @@ def deploy_device(
             conn.close()
     result.seconds = round(time.monotonic() - t0, 2)
     if run:
-        run.record_device(target.device, result.as_summary())
+        # where and how it was reached: `campusnet rollback` goes back to the same device with this run's backup
+        run.record_device(target.device, {**result.as_summary(), "host": target.host, "driver": target.driver})
     return result
 
 

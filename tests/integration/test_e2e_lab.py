@@ -164,3 +164,32 @@ def test_ansible_deploy_converges_to_the_same_state(pipe: Pipeline, snapshot_fil
     again = run_deploy(commit=True, pipeline=pipe)
     assert set(again.counts()) == {"unchanged"}, again.as_dict()
     assert "10.99.97.0/24" not in _ssh(pipe, node, "vtysh -c 'show running-config'")
+
+
+def test_rollback_undoes_a_deploy_run(pipe: Pipeline) -> None:
+    """`campusnet rollback --run R`: the devices R changed go back to the backups R took, proven."""
+    from campusnet.deploy.rollback import run_rollback
+    from campusnet.errors import CampusnetError
+
+    assert not run_deploy(commit=True, pipeline=pipe).failed  # converged to start with
+    node = _node_with(pipe, "bgp")
+    _ssh(pipe, node, "vtysh -c 'conf t' -c 'ip route 10.99.96.0/24 blackhole'")  # the state before run R
+    r = run_deploy(commit=True, pipeline=pipe, limit=[node])
+    assert r.counts() == {"changed": 1}, r.as_dict()
+    assert "10.99.96.0/24" not in _ssh(pipe, node, "vtysh -c 'show running-config'")
+
+    dry = run_rollback(r.run.run_id, commit=False)
+    assert [(x.device, x.status) for x in dry.results] == [(node, "would-restore")]
+    assert "+ip route 10.99.96.0/24 blackhole" in dry.results[0].diff
+    done = run_rollback(r.run.run_id, commit=True)
+    assert [(x.device, x.status) for x in done.results] == [(node, "restored")], done.as_dict()
+    assert done.results[0].pre_rollback_backup  # what it was before the rollback is kept too
+    assert "10.99.96.0/24" in _ssh(pipe, node, "vtysh -c 'show running-config'")
+    assert run_rollback(r.run.run_id, commit=True).results[0].status == "unchanged"  # idempotent
+
+    with pytest.raises(CampusnetError) as exc:
+        run_rollback("20000101T000000Z-nope", commit=False)
+    assert exc.value.code == "E460" and "--run" in str(exc.value)
+    # and a deploy takes the node back to what NetBox says
+    assert not run_deploy(commit=True, pipeline=pipe, limit=[node]).failed
+    assert "10.99.96.0/24" not in _ssh(pipe, node, "vtysh -c 'show running-config'")

@@ -140,3 +140,15 @@ def test_summary_records_every_device(monkeypatch: pytest.MonkeyPatch, state: Pa
     data = json.loads(path.read_text())
     assert data["devices"]["r1"]["status"] == "would-change"
     assert (run.path / "diffs" / "r1.diff").read_text().startswith("- old")
+
+
+def test_empty_interface_stanzas_do_not_count_as_configuration() -> None:
+    """FRR keeps printing `interface X` / `exit` after the last line under it is removed (and no reload can
+    remove it while the interface exists): a restore to a day-0 backup must still compare equal."""
+    from campusnet.deploy.drivers.linux_frr import _frr_clean
+
+    after_restore = "frr defaults traditional\ninterface hu1-0-1\nexit\ninterface lo\nexit\nend\n"
+    day0 = "frr defaults traditional\nend\n"
+    assert _frr_clean(after_restore) == _frr_clean(day0)
+    configured = "interface vlan2010\n vrrp 10\nexit\n"
+    assert _frr_clean(configured) == configured  # a stanza with configuration is kept

@@ -44,5 +44,6 @@ def driver_for(key: str) -> Driver:
         raise CampusnetError(
             "E420",
             f"no deploy driver for platform {key!r}: production pushes to {key} devices are not available "
-            "here (render and `campusnet diff --running DIR` work offline); the lab emulates them on linux-frr",
+            "here (`campusnet render` works offline, and their remediation is computed with hier_config); the lab "
+            "emulates them on linux-frr",
         ) from None

@@ -72,7 +72,17 @@ def _frr_raw(text: str) -> str:
 
 
 def _frr_clean(text: str) -> str:
-    return "\n".join(ln.rstrip() for ln in text.splitlines() if not _FRR_VOLATILE.match(ln.strip())) + "\n"
+    """FRR text for comparisons: volatile lines dropped, and empty ``interface X`` / ``exit`` stanzas too —
+    FRR keeps printing an interface it once configured after the last line under it is gone (and no reload
+    can remove the stanza of an interface that exists), which says nothing about the configuration."""
+    lines = [ln.rstrip() for ln in text.splitlines() if not _FRR_VOLATILE.match(ln.strip())]
+    out: list[str] = []
+    for ln in lines:
+        if ln.strip() == "exit" and out and out[-1].startswith("interface "):
+            out.pop()
+            continue
+        out.append(ln)
+    return "\n".join(out) + "\n"
 
 
 class LinuxFrrDriver:
@@ -198,13 +208,24 @@ class LinuxFrrDriver:
             raise CampusnetError("E422", f"frr-reload.py --reload failed: {r.stdout.strip()[-800:]}",
                                  obj=f"device {conn.device}")
 
-    def _prune(self, conn: Connection, ovs_want: str, links_want: str, addrs_want: str | None = None) -> None:
-        """Remove OVS ports, lab-made links and addresses that the wanted state does not have."""
+    def _prune(self, conn: Connection, ovs_want: str, links_want: str, addrs_want: str | None = None, *,
+               whole_state: bool = False) -> None:
+        """Remove OVS ports, lab-made links and addresses that the wanted state does not have.
+
+        ``whole_state`` (a restore: the wanted sections are a complete backup): also OVS bridges the backup
+        does not have, and every port when it has no OVS at all (a day-0 backup)."""
         cur = _sections(self.running(conn))
         want_ports = {_port_name(ln) for ln in ovs_want.splitlines() if ln.startswith(" port ")}
+        want_bridges = {ln.split()[1] for ln in ovs_want.splitlines() if ln.startswith("bridge ")}
         cmds = []
+        bridge = None
         for ln in cur.get("ovs", "").splitlines():
-            if ln.startswith(" port ") and _port_name(ln) not in want_ports and ovs_want.strip():
+            if ln.startswith("bridge "):
+                bridge = ln.split()[1]
+                if whole_state and bridge not in want_bridges:
+                    cmds.append(f"ovs-vsctl --timeout=5 --if-exists del-br {shlex.quote(bridge)}")
+            elif (ln.startswith(" port ") and _port_name(ln) not in want_ports and (ovs_want.strip() or whole_state)
+                  and not (whole_state and bridge not in want_bridges)):  # else: gone with its bridge
                 cmds.append(f"ovs-vsctl --timeout=5 --if-exists del-port {shlex.quote(_port_name(ln))}")
         want_links = {ln.split()[0] for ln in links_want.splitlines() if ln.strip()}
         for ln in cur.get("links", "").splitlines():
@@ -223,12 +244,17 @@ class LinuxFrrDriver:
         secs = _sections(backup)
         # links and OVS first (FRR may refer to them), then FRR from the backup's running config
         script = restore_script(secs.get("ovs", ""), secs.get("links", ""), secs.get("addrs", ""))
-        self._prune(conn, secs.get("ovs", ""), secs.get("links", ""), secs.get("addrs", ""))
+        self._prune(conn, secs.get("ovs", ""), secs.get("links", ""), secs.get("addrs", ""), whole_state=True)
         if script.strip():
             conn.put(script, f"{REMOTE_DIR}/rollback.sh", mode=0o700)
             conn.run(f"sh {REMOTE_DIR}/rollback.sh", check=True)
         conn.put(secs.get("frr", ""), f"{REMOTE_DIR}/rollback-frr.conf")
         self._frr_reload(conn, f"{REMOTE_DIR}/rollback-frr.conf")
+        # frr-reload leaves some lines behind when a whole block goes (e.g. a bare `vrrp N` under an interface
+        # that no longer exists): a second pass from what is left removes them
+        now = _sections(self.running(conn)).get("frr", "")
+        if frr_offline_diff(now, secs.get("frr", ""), obj=f"device {conn.device}"):
+            self._frr_reload(conn, f"{REMOTE_DIR}/rollback-frr.conf")
         self._restore_vpn(conn, secs.get("vpn", ""))
 
     def _restore_vpn(self, conn: Connection, section: str) -> None:
