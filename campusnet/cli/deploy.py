@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -19,6 +21,14 @@ STATUS_STYLE = {"unchanged": "green", "would-change": "yellow", "changed": "cyan
 
 def register(app: typer.Typer) -> None:
     app.command(name="deploy")(deploy)
+
+
+def print_diffs(results: Iterable[Any]) -> None:
+    """Each device's diff under a rule with its name (deploy and rollback)."""
+    for r in results:
+        if r.diff.strip():
+            out.rule(r.device)
+            out.print(r.diff, markup=False, highlight=False)
 
 
 def deploy(
@@ -50,10 +60,7 @@ def deploy(
         print(json.dumps(summary.as_dict(), indent=2, default=str))
     else:
         if not quiet_diff:
-            for r in summary.results:
-                if r.diff.strip():
-                    out.rule(f"{r.device}")
-                    out.print(r.diff, markup=False, highlight=False)
+            print_diffs(summary.results)
         t = Table(title=f"deploy run {summary.run.run_id} ({'commit' if commit else 'dry run'})")
         for col in ("device", "status", "diff lines", "seconds", "backup", "note"):
             t.add_column(col)

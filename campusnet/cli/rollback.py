@@ -35,6 +35,7 @@ def rollback(
     NetBox still holds the new intent: `verify` shows the restored devices as drift until the data is
     reverted and deployed. Exit code: 0 all good, 1 any device failed.
     """
+    from campusnet.cli.deploy import print_diffs
     from campusnet.deploy.rollback import run_rollback
 
     summary = run_rollback(run, commit=commit, limit=limit or None, workers=workers)
@@ -42,10 +43,7 @@ def rollback(
         print(json.dumps(summary.as_dict(), indent=2, default=str))
     else:
         if not quiet_diff:
-            for r in summary.results:
-                if r.diff.strip():
-                    out.rule(r.device)
-                    out.print(r.diff, markup=False, highlight=False)
+            print_diffs(summary.results)
         t = Table(title=f"rollback run {summary.run.run_id} of {summary.rolled_back_run} "
                         f"({'commit' if commit else 'dry run'})")
         for col in ("device", "status", "restores", "seconds", "backup before rollback", "note"):

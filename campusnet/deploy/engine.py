@@ -10,8 +10,10 @@ and ``campusnet deploy`` all call :func:`deploy_device`: the three paths cannot 
 
 from __future__ import annotations
 
+import difflib
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -47,7 +49,7 @@ class DeviceResult:
 
     @property
     def diff_lines(self) -> int:
-        return sum(1 for ln in self.diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---")))
+        return count_diff_lines(self.diff)
 
     def as_summary(self) -> dict[str, object]:
         d = asdict(self)
@@ -125,12 +127,34 @@ def deploy_device(
     return result
 
 
+def count_diff_lines(diff: str) -> int:
+    """Changed lines of a unified diff (headers not counted)."""
+    return sum(1 for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---")))
+
+
+def status_counts(results: Iterable[Any]) -> dict[str, int]:
+    """``{status: how many}`` over results that have a ``status`` (deploy and rollback summaries)."""
+    return dict(Counter(str(r.status) for r in results))
+
+
+def normalised_diff(driver: Driver, have: str, want: str, have_name: str, want_name: str) -> str:
+    """Unified diff of two running configurations in the driver's canonical form (empty: equal)."""
+    a, b = driver.normalise(have), driver.normalise(want)
+    if a == b:
+        return ""
+    return "".join(difflib.unified_diff(a.splitlines(True), b.splitlines(True), have_name, want_name))
+
+
+def restore_and_prove(driver: Driver, conn: Connection, backup_text: str) -> str:
+    """Restore a backup, then read the device back: what still differs from the backup (empty: proven)."""
+    driver.restore(conn, backup_text)
+    return normalised_diff(driver, driver.running(conn), backup_text, "after restore", "backup")
+
+
 def _rollback(driver: Driver, conn: Connection, backup_text: str, result: DeviceResult) -> None:
     """Restore the backup and prove it: the running config must equal the backup again."""
     try:
-        driver.restore(conn, backup_text)
-        after = driver.running(conn)
-        if driver.normalise(after) != driver.normalise(backup_text):
+        if restore_and_prove(driver, conn, backup_text):
             result.status = "failed"
             result.error = (result.error or "") + " | rollback did not restore the backup exactly"
         else:

@@ -20,7 +20,6 @@ data is reverted (e.g. ``check-change``'s branch revert) and deployed again — 
 
 from __future__ import annotations
 
-import difflib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from campusnet.deploy.drivers import driver_for
+from campusnet.deploy.engine import count_diff_lines, normalised_diff, restore_and_prove, status_counts
 from campusnet.deploy.store import Run, runs_dir, save_backup
 from campusnet.deploy.transport import Connection, Credentials
 from campusnet.errors import CampusnetError
@@ -57,8 +57,7 @@ class RollbackResult:
 
     def as_summary(self) -> dict[str, Any]:
         d = asdict(self)
-        diff = d.pop("diff")
-        d["diff_lines"] = sum(1 for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---")))
+        d["diff_lines"] = count_diff_lines(d.pop("diff"))
         return d
 
 
@@ -134,21 +133,16 @@ def rollback_device(item: RollbackItem, *, commit: bool, run: Run | None, creds:
         running = driver.running(conn)
         res.pre_rollback_backup = str(save_backup(item.device, running, platform=item.driver,
                                                   run_id=run.run_id if run else None))
-        want, have = driver.normalise(target_text), driver.normalise(running)
-        res.diff = "".join(difflib.unified_diff(have.splitlines(True), want.splitlines(True),
-                                                f"{item.device} (running)", f"{item.device} ({item.backup.name})"))
-        if want == have:
+        res.diff = normalised_diff(driver, running, target_text, f"{item.device} (running)",
+                                   f"{item.device} ({item.backup.name})")
+        if not res.diff:
             res.status = "unchanged"
         elif not commit:
             res.status = "would-restore"
+        elif left := restore_and_prove(driver, conn, target_text):
+            res.error = "restored, but the running configuration still differs from the backup:\n" + left
         else:
-            driver.restore(conn, target_text)
-            after = driver.normalise(driver.running(conn))
-            if after == want:
-                res.status = "restored"
-            else:
-                left = "".join(difflib.unified_diff(after.splitlines(True), want.splitlines(True), "after", "backup"))
-                res.error = "restored, but the running configuration still differs from the backup:\n" + left
+            res.status = "restored"
     except CampusnetError as exc:
         res.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others
@@ -174,10 +168,7 @@ class RollbackSummary:
         return any(r.status == "failed" for r in self.results)
 
     def counts(self) -> dict[str, int]:
-        c: dict[str, int] = {}
-        for r in self.results:
-            c[r.status] = c.get(r.status, 0) + 1
-        return c
+        return status_counts(self.results)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run.run_id, "rollback_of": self.rolled_back_run, "counts": self.counts(),

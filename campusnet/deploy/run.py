@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from campusnet.deploy.engine import DeviceResult, deploy_many
+from campusnet.deploy.engine import DeviceResult, deploy_many, status_counts
 from campusnet.deploy.store import Run
 from campusnet.deploy.targets import lab_targets
 from campusnet.deploy.transport import Credentials
@@ -24,10 +24,7 @@ class DeploySummary:
         return any(r.status in ("failed", "rolled-back") for r in self.results)
 
     def counts(self) -> dict[str, int]:
-        c: dict[str, int] = {}
-        for r in self.results:
-            c[r.status] = c.get(r.status, 0) + 1
-        return c
+        return status_counts(self.results)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run.run_id, "path": str(self.run.path), "counts": self.counts(),
