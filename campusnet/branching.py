@@ -7,6 +7,8 @@ Provisioning, merging and reverting are background jobs that the RQ worker runs:
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +32,18 @@ class Branch:
         return cls(d["id"], d["name"], d["schema_id"], d["status"]["value"])
 
 
-def _client(target: NetBoxTarget) -> httpx.Client:
+@contextmanager
+def _client(target: NetBoxTarget, what: str) -> Iterator[httpx.Client]:
+    """A client for branch management (always main). A NetBox that does not answer (refused, reset,
+    timed out) is a coded error naming the operation (E118), never a traceback."""
     main = target.with_branch(None)  # branch management always talks to main
-    return httpx.Client(base_url=main.url, headers=main.headers(), timeout=60)
+    try:
+        with httpx.Client(base_url=main.url, headers=main.headers(),
+                          timeout=httpx.Timeout(60, connect=10)) as c:
+            yield c
+    except httpx.TransportError as exc:
+        raise CampusnetError("E118", f"NetBox at {main.url} did not answer ({type(exc).__name__}): "
+                             "is it running?", obj=what) from None
 
 
 def _check(r: httpx.Response, what: str) -> Any:
@@ -42,21 +53,21 @@ def _check(r: httpx.Response, what: str) -> Any:
 
 
 def get_branch(target: NetBoxTarget, name: str) -> Branch | None:
-    with _client(target) as c:
+    with _client(target, f"branch '{name}'") as c:
         data = _check(c.get(f"{API}/branches/", params={"name": name}), f"branch '{name}'")
     results = data["results"]
     return Branch.from_api(results[0]) if results else None
 
 
 def list_branches(target: NetBoxTarget) -> list[Branch]:
-    with _client(target) as c:
+    with _client(target, "list branches") as c:
         data = _check(c.get(f"{API}/branches/", params={"limit": 0}), "list branches")
     return [Branch.from_api(d) for d in data["results"]]
 
 
 def wait_ready(target: NetBoxTarget, branch: Branch, timeout: float = 120) -> Branch:
     deadline = time.monotonic() + timeout
-    with _client(target) as c:
+    with _client(target, f"branch '{branch.name}'") as c:
         while True:
             b = Branch.from_api(_check(c.get(f"{API}/branches/{branch.id}/"), f"branch '{branch.name}'"))
             if b.status == "ready":
@@ -78,14 +89,14 @@ def create_branch(target: NetBoxTarget, name: str, description: str = "", *, rep
         existing = None
     if existing:
         return wait_ready(target, existing)
-    with _client(target) as c:
+    with _client(target, f"create branch '{name}'") as c:
         b = Branch.from_api(_check(c.post(f"{API}/branches/", json={"name": name, "description": description}),
                                    f"create branch '{name}'"))
     return wait_ready(target, b)
 
 
 def delete_branch(target: NetBoxTarget, branch: Branch) -> None:
-    with _client(target) as c:
+    with _client(target, f"delete branch '{branch.name}'") as c:
         r = c.delete(f"{API}/branches/{branch.id}/")
     if r.status_code not in (204, 404):
         _check(r, f"delete branch '{branch.name}'")
@@ -94,7 +105,7 @@ def delete_branch(target: NetBoxTarget, branch: Branch) -> None:
 def branch_changes(target: NetBoxTarget, branch: Branch) -> list[dict[str, Any]]:
     """The branch's change diff: one row per changed object (original / modified / current)."""
     rows: list[dict[str, Any]] = []
-    with _client(target) as c:
+    with _client(target, f"changes of branch '{branch.name}'") as c:
         url: str | None = f"{API}/changes/?branch_id={branch.id}&limit=1000"
         while url:
             data = _check(c.get(url), f"changes of branch '{branch.name}'")
@@ -104,7 +115,7 @@ def branch_changes(target: NetBoxTarget, branch: Branch) -> list[dict[str, Any]]
 
 
 def _run_job(target: NetBoxTarget, branch: Branch, action: str, commit: bool, timeout: float) -> dict[str, Any]:
-    with _client(target) as c:
+    with _client(target, f"{action} branch '{branch.name}'") as c:
         r = c.post(f"{API}/branches/{branch.id}/{action}/", json={"commit": commit})
         if r.status_code == 409:
             raise CampusnetError("E143", f"{action} of branch '{branch.name}' conflicts with main: {r.text[:800]}")

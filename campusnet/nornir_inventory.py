@@ -67,7 +67,10 @@ def managed_devices(snapshot: Snapshot, limit: Limit | None = None) -> list[Devi
     """The devices that are hosts: exactly those the intent stage configures (registry platform, a
     configured status, one per virtual chassis: its master), selected by ``limit``, by name."""
     from campusnet.intent import configured_devices
+    from campusnet.sot.limit import selected
 
+    if limit is not None:
+        selected(snapshot, limit)  # E206 when it matches no device
     return sorted((d for d in configured_devices(snapshot) if limit is None or limit.matches(d)),
                   key=lambda d: d.name)
 

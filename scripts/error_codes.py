@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -22,11 +23,12 @@ FAMILIES = {
     "6": "The main job (demo)",
     "7": "University scale and benchmarks",
     "8": "Change validation (check-change)",
+    "9": "Unexpected errors: the command line's catch-all (a bug; the traceback is in a file)",
 }
 
 
-def _message(call: ast.Call) -> str:
-    for arg in call.args[1:2]:
+def _message(call: ast.Call, index: int = 1) -> str:
+    for arg in call.args[index:index + 1]:
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
             return arg.value
         if isinstance(arg, ast.JoinedStr):
@@ -37,25 +39,57 @@ def _message(call: ast.Call) -> str:
     return ""
 
 
-def collect() -> dict[str, list[tuple[str, str]]]:
-    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for base in ("campusnet", "nornir_tasks", "playbooks", "benchmarks"):
-        for f in sorted((ROOT / base).rglob("*.py")):
-            tree = ast.parse(f.read_text(), str(f))
-            for node in ast.walk(tree):
-                if not isinstance(node, ast.Call) or not node.args:
-                    continue
-                first = node.args[0]
-                code = None
-                if isinstance(first, ast.Constant) and isinstance(first.value, str) and len(first.value) == 4 \
-                        and first.value[0] == "E" and first.value[1:].isdigit():
-                    code = first.value
-                for kw in node.keywords:
-                    if kw.arg == "code" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-                        code = kw.value.value
+CODE = re.compile(r"E\d{3}")
+
+
+def _is_code(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.fullmatch(node.value):
+        return node.value
+    return None
+
+
+def scan(tree: ast.AST, where: str, found: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """Codes in one module: a code as a call's first argument or ``code=`` keyword (with the message),
+    and a code as the default of a ``code`` parameter (``DataError``'s E201, ``lab.run``'s E401). Returns
+    the other code literals (assigned to a variable, passed on later), to list when nothing else names them."""
+    used: set[int] = set()
+    owner = {id(f): c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            code = _is_code(node.args[0])
+            index = 1  # CampusnetError(code, message)
+            if code:
+                used.add(id(node.args[0]))
+            for kw in node.keywords:
+                if kw.arg == "code" and _is_code(kw.value):
+                    code = _is_code(kw.value)
+                    used.add(id(kw.value))
+                    index = 1 if _is_code(node.args[0]) else 0  # DataError(message, code=...)
+            if code:
+                found[code].append((where, " ".join(_message(node, index).split())))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            a = node.args
+            pos = a.posonlyargs + a.args
+            pairs = list(zip(pos[len(pos) - len(a.defaults):], a.defaults, strict=True))
+            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+            for arg, default in pairs:
+                code = _is_code(default) if arg.arg == "code" else None
                 if code:
-                    msg = " ".join(_message(node).split())
-                    found[code].append((str(f.relative_to(ROOT)), msg))
+                    used.add(id(default))
+                    name = f"{owner[id(node)]}" if id(node) in owner else f"{node.name}()"
+                    found[code].append((where, f"(the default code of {name}; the message varies)"))
+    return [(c, where) for n in ast.walk(tree) if (c := _is_code(n)) and id(n) not in used]
+
+
+def collect(root: Path = ROOT) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    loose: list[tuple[str, str]] = []
+    for base in ("campusnet", "nornir_tasks", "playbooks", "benchmarks"):
+        for f in sorted((root / base).rglob("*.py")):
+            loose += scan(ast.parse(f.read_text(), str(f)), str(f.relative_to(root)), found)
+    for code, where in loose:  # a code only ever held in a variable still belongs in the catalogue
+        if code not in found:
+            found[code].append((where, "(passed as a variable; the message varies)"))
     return found
 
 

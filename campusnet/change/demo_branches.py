@@ -48,6 +48,13 @@ class BranchRest:
     def close(self) -> None:
         self.client.close()
 
+    def _send(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        try:
+            return self.client.request(method, url, **kw)
+        except httpx.TransportError as exc:  # NetBox down or unreachable: a coded error, not a traceback
+            raise CampusnetError("E118", f"{method} {url}: NetBox did not answer ({type(exc).__name__}): "
+                                 "is it running?", obj=self.branch.name) from None
+
     def _check(self, r: httpx.Response, what: str) -> Any:
         if r.status_code >= 400:
             raise CampusnetError("E152", f"{what}: NetBox answered {r.status_code}: {r.text[:600]}",
@@ -59,7 +66,7 @@ class BranchRest:
         url: str | None = path
         q: dict[str, Any] | None = {"limit": 1000, **params}
         while url:
-            data = self._check(self.client.get(url, params=q), f"GET {path}")
+            data = self._check(self._send("GET", url, params=q), f"GET {path}")
             out.extend(data["results"])
             url, q = data.get("next"), None
         return out
@@ -73,14 +80,14 @@ class BranchRest:
 
     def patch(self, path: str, rows: list[dict[str, Any]]) -> int:
         if rows:
-            self._check(self.client.patch(path, json=rows), f"PATCH {path}")
+            self._check(self._send("PATCH", path, json=rows), f"PATCH {path}")
         return len(rows)
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._check(self.client.post(path, json=body), f"POST {path}"))
+        return dict(self._check(self._send("POST", path, json=body), f"POST {path}"))
 
     def delete(self, path: str) -> None:
-        self._check(self.client.delete(path), f"DELETE {path}")
+        self._check(self._send("DELETE", path), f"DELETE {path}")
 
 
 @dataclass

@@ -38,7 +38,7 @@ def render(
     from campusnet.intent import build_intents_collect
     from campusnet.render import placeholder_secret, render_all
     from campusnet.sot import load_or_read
-    from campusnet.sot.limit import Limit
+    from campusnet.sot.limit import Limit, selected
 
     target = None
     if snapshot is None:
@@ -51,6 +51,8 @@ def render(
     snap = load_or_read(snapshot, target)
     t_read = time.perf_counter() - t0
     lim = Limit.parse(limit)
+    if lim is not None:
+        selected(snap, lim)  # E206: a --limit that matches no device is an error, not "0 devices"
     t1 = time.perf_counter()
     intents, errors = build_intents_collect(snap, limit=lim.matches if lim else None, lab=lab)
     t_intent = time.perf_counter() - t1

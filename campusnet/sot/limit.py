@@ -63,13 +63,27 @@ class Limit(BaseModel):
                 and (not self.tag or any(fnmatchcase(t, v) for t in d.tags for v in self.tag)))
 
 
+def selected(snap: Snapshot, limit: Limit) -> set[str]:
+    """The names of the devices ``limit`` selects (a virtual chassis whole).
+
+    A limit that selects no device is an error (E206), never an empty run that looks green: a typo in
+    ``--limit`` must not report "0 devices, all good". Every verb with ``--limit`` goes through here."""
+    chosen = {d.name for d in snap.devices if limit.matches(d)}
+    if not chosen:
+        raise DataError(f"matches no device ({len(snap.devices)} devices read"
+                        f"{' from ' + snap.source.url if snap.source.url else ''}); check the spelling "
+                        "(name globs are case-sensitive)", obj=f"--limit {limit}", code="E206")
+    vcs = {d.virtual_chassis for d in snap.devices if d.name in chosen and d.virtual_chassis}
+    return chosen | {d.name for d in snap.devices if d.virtual_chassis in vcs}
+
+
 def apply_limit(snap: Snapshot, limit: Limit | None) -> Snapshot:
-    """The snapshot with only the devices ``limit`` selects (and their components, cables, addresses)."""
+    """The snapshot with only the devices ``limit`` selects (and their components, cables, addresses).
+    E206 when it selects none."""
     if limit is None:
         return snap
-    chosen = {d.name for d in snap.devices if limit.matches(d)}
+    chosen = selected(snap, limit)
     vcs = {d.virtual_chassis for d in snap.devices if d.name in chosen and d.virtual_chassis}
-    chosen |= {d.name for d in snap.devices if d.virtual_chassis in vcs}
 
     def on(eps: tuple[Endpoint, ...]) -> bool:
         return any(e.device in chosen for e in eps)

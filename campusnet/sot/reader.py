@@ -22,6 +22,7 @@ window-paginated by NetBox's GraphQL) and level for IP addresses.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -165,9 +166,26 @@ ENDPOINTS_NETBOX_PATHS: dict[str, tuple[str, str]] = ENDPOINTS | {
 # --------------------------------------------------------------------------------------------------------
 # HTTP: counted, parallel, paged
 # --------------------------------------------------------------------------------------------------------
+#: answers worth another try: the server (or a proxy in front of it) is restarting or overloaded
+RETRY_STATUS = frozenset({500, 502, 503, 504})
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        raise CampusnetError("E114", f"not a number: {os.environ.get(name)!r}", obj="environment",
+                             field=name) from None
+
+
 @dataclass
 class Fetcher:
-    """A counted HTTP client for one NetBox. Thread-safe (httpx.Client is)."""
+    """A counted HTTP client for one NetBox. Thread-safe (httpx.Client is).
+
+    Every GET is retried on a timeout, a connection error and HTTP 500/502/503/504, ``tries`` times in
+    all with exponential backoff (``backoff``, 2x, 4x … seconds); then it is a coded error (E110, E113).
+    GETs are idempotent, so a retry never changes NetBox. ``CAMPUSNET_NETBOX_TRIES`` and
+    ``CAMPUSNET_NETBOX_BACKOFF`` change the defaults."""
 
     target: NetBoxTarget
     workers: int = 4  # measured: 3-4 beat 1 and 8 on a 2-worker gunicorn
@@ -175,28 +193,55 @@ class Fetcher:
     requests: int = 0
     page_sizes: dict[str, int] = field(default_factory=dict)
     transport: httpx.BaseTransport | None = None  # tests inject a MockTransport
+    tries: int = field(default_factory=lambda: max(1, int(_env_number("CAMPUSNET_NETBOX_TRIES", 4))))
+    backoff: float = field(default_factory=lambda: max(0.0, _env_number("CAMPUSNET_NETBOX_BACKOFF", 0.5)))
+    retries: int = 0  # how many GETs were tried again (tests and logs)
+    sleep: Callable[[float], None] = time.sleep  # tests replace it
     _lock: Lock = field(default_factory=Lock)
     _client: httpx.Client | None = None
 
     def __enter__(self) -> Fetcher:
+        # a short connect timeout: a NetBox that is down is found out in seconds, not after `timeout`
         self._client = httpx.Client(base_url=self.target.url, headers=self.target.headers(),
-                                    timeout=self.timeout, follow_redirects=False, transport=self.transport)
+                                    timeout=httpx.Timeout(self.timeout, connect=min(10.0, self.timeout)),
+                                    follow_redirects=False, transport=self.transport)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._client is not None:
             self._client.close()
 
+    def _send(self, path: str, params: Mapping[str, str | int] | None) -> httpx.Response:
+        """One GET, tried again on transport errors and 5xx answers (bounded, exponential backoff)."""
+        assert self._client is not None, "use Fetcher as a context manager"
+        for attempt in range(1, self.tries + 1):
+            with self._lock:
+                self.requests += 1
+            try:
+                r = self._client.get(path, params=params)
+            except httpx.TransportError as exc:  # connect/read/write timeouts, refused, reset, protocol
+                if attempt < self.tries:
+                    self._pause(attempt)
+                    continue
+                raise CampusnetError("E110", f"NetBox at {self.target.url} did not answer {path} "
+                                     f"after {self.tries} tries: {type(exc).__name__}") from None
+            except httpx.HTTPError as exc:
+                raise CampusnetError("E110", f"NetBox at {self.target.url} did not answer {path}: "
+                                     f"{type(exc).__name__}") from None
+            if r.status_code in RETRY_STATUS and attempt < self.tries:
+                self._pause(attempt)
+                continue
+            return r
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, attempt: int) -> None:
+        with self._lock:
+            self.retries += 1
+        self.sleep(self.backoff * 2 ** (attempt - 1))
+
     def get(self, path: str, params: Mapping[str, str | int] | None = None, *, missing_ok: bool = False) -> Any:
         """GET one page as JSON. ``missing_ok``: an endpoint this NetBox does not have (404) reads as empty."""
-        assert self._client is not None, "use Fetcher as a context manager"
-        with self._lock:
-            self.requests += 1
-        try:
-            r = self._client.get(path, params=params)
-        except httpx.HTTPError as exc:
-            raise CampusnetError("E110", f"NetBox at {self.target.url} did not answer {path}: "
-                                 f"{type(exc).__name__}") from None
+        r = self._send(path, params)
         if r.status_code in (401, 403):
             raise CampusnetError("E111", f"NetBox refused the token for {path} (HTTP {r.status_code})")
         if r.status_code == 400 and self.target.branch:
@@ -204,6 +249,9 @@ class Fetcher:
                                  f"{r.text[:200]}")
         if r.status_code == 404 and missing_ok:
             return {"count": 0, "next": None, "results": []}
+        if r.status_code in RETRY_STATUS:
+            raise CampusnetError("E113", f"NetBox answered HTTP {r.status_code} for {path} after {self.tries} "
+                                 f"tries: {r.text[:300]}")
         if r.status_code >= 400:
             raise CampusnetError("E113", f"NetBox answered HTTP {r.status_code} for {path}: {r.text[:300]}")
         try:
@@ -213,7 +261,11 @@ class Fetcher:
 
     def list_all(self, names: Iterable[str], mode: Mode = "fields",
                  endpoints: Mapping[str, tuple[str, str]] = ENDPOINTS) -> dict[str, list[Raw]]:
-        """Every object of every named endpoint: first pages in parallel, then all remaining pages."""
+        """Every object of every named endpoint: first pages in parallel, then all remaining pages.
+
+        Each list is checked against NetBox's own ``count`` (:func:`check_list`): a short, shifting or
+        duplicated read is an error, never a smaller snapshot (a smaller intent would make a reload
+        remove interfaces)."""
         names = list(names)
 
         def params(name: str, offset: int | None, limit: int) -> dict[str, str | int]:
@@ -230,24 +282,63 @@ class Fetcher:
                 names), strict=True))
             jobs: list[tuple[str, int, int]] = []
             for name, page in firsts.items():
-                got, count = len(page["results"]), page.get("count") or 0
+                path = f"/api/{endpoints[name][0]}/"
+                got, count = _page_shape(page, path)
                 if page.get("next") and got < count:
                     size = _limit_of(page["next"]) or got
+                    if size <= 0:
+                        raise CampusnetError("E116", f"NetBox said {count} objects but sent none on the first "
+                                             "page", obj=path, field="results")
                     self.page_sizes[name] = size
                     jobs += [(name, off, size) for off in range(got, count, size)]
                 else:
                     self.page_sizes[name] = got
             rest = list(pool.map(
                 lambda j: (j[0], j[1], self.get(f"/api/{endpoints[j[0]][0]}/", params(j[0], j[1], j[2]))), jobs))
-        out = {n: list(p["results"]) for n, p in firsts.items()}
+        pages: dict[str, list[Raw]] = {n: [p] for n, p in firsts.items()}
         for name, _off, page in sorted(rest, key=lambda t: (t[0], t[1])):
-            out[name].extend(page["results"])
-        for name, rows in out.items():  # a write during the read can shift offsets: drop duplicates by id
-            unique: dict[int, Raw] = {}
-            for r in rows:
-                unique.setdefault(r["id"], r)
-            out[name] = list(unique.values())
-        return out
+            pages[name].append(page)
+        return {name: check_list(f"/api/{endpoints[name][0]}/", ps) for name, ps in pages.items()}
+
+
+def _page_shape(page: Any, path: str) -> tuple[int, int]:
+    """(rows on this page, NetBox's count) of a list reply; a reply without them is an error."""
+    if not isinstance(page, dict) or not isinstance(page.get("results"), list) \
+            or not isinstance(page.get("count"), int):
+        raise CampusnetError("E114", "NetBox's list reply has no 'count' and 'results'", obj=path, field="count")
+    return len(page["results"]), int(page["count"])
+
+
+def check_list(path: str, pages: list[Any]) -> list[Raw]:
+    """The rows of one list read in ``pages`` (first page first), checked against NetBox's ``count``.
+
+    Every page must report the first page's count (a different one: objects were added or deleted
+    during the read, so offsets shifted), the pages together must hold exactly ``count`` rows (fewer: a
+    short read), and ids must be unique."""
+    rows: list[Raw] = []
+    count = None
+    for i, page in enumerate(pages):
+        _got, n = _page_shape(page, path)
+        if count is None:
+            count = n
+        elif n != count:
+            raise CampusnetError("E115", f"NetBox's count changed during the read (first page {count}, "
+                                 f"page {i + 1} {n}): NetBox was written to while we read; run again",
+                                 obj=path, field="count")
+        rows.extend(page["results"])
+    count = count or 0
+    if len(rows) != count:
+        raise CampusnetError("E116", f"short read: NetBox said {count} objects, the pages held {len(rows)}; "
+                             "refusing to use a partial list", obj=path, field="count")
+    seen: set[Any] = set()
+    for r in rows:
+        oid = r.get("id") if isinstance(r, dict) else None
+        if oid is None or oid in seen:
+            raise CampusnetError("E117", f"inconsistent read: object id {oid!r} came "
+                                 f"{'without an id' if oid is None else 'twice'} ({count} objects expected)",
+                                 obj=path, field="id")
+        seen.add(oid)
+    return rows
 
 
 def _limit_of(url: str) -> int | None:
@@ -802,8 +893,14 @@ def _client_paths(f: Fetcher, raw: dict[str, list[Raw]], log: Callable[[str], No
         for i in range(0, len(ids), FALLBACK_CHUNK):
             chunk = ids[i:i + FALLBACK_CHUNK]
             q = urlencode([("id", x) for x in chunk] + [("limit", len(chunk)), ("fields", fields)])
-            page = f.get(f"/api/{ENDPOINTS[name][0]}/?{q}")
-            for r in page.get("results", []):
+            path = f"/api/{ENDPOINTS[name][0]}/"
+            got = check_list(path, [f.get(f"{path}?{q}")])
+            missing = sorted(set(chunk) - {r["id"] for r in got})
+            if missing:  # deleted while we read: its cable ends would be missing from the snapshot
+                raise CampusnetError("E116", f"short read: asked for {len(chunk)} objects by id, "
+                                     f"{len(missing)} missing (ids {missing[:5]}); run again",
+                                     obj=path, field="id")
+            for r in got:
                 if r["id"] in rows:
                     rows[r["id"]].update(r)
         if log:

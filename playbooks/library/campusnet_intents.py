@@ -67,7 +67,7 @@ def main() -> None:
         from campusnet.errors import CampusnetError
         from campusnet.intent import build_intents_collect
         from campusnet.sot import load_or_read
-        from campusnet.sot.limit import Limit
+        from campusnet.sot.limit import Limit, selected
     except ImportError as exc:
         module.fail_json(msg=f"campusnet is not importable by {sys.executable} ({exc}): "
                              "set ansible_python_interpreter to the project's virtualenv")
@@ -82,6 +82,8 @@ def main() -> None:
         # the whole snapshot; `limit` selects devices (derivations see the whole campus, as in the CLI)
         snap = load_or_read(p["snapshot"], target=target)
         lim = Limit.parse(p["limit"])
+        if lim is not None:
+            selected(snap, lim)  # E206 when it matches no device
         intents, errors = build_intents_collect(snap, limit=lim.matches if lim else None)
     except CampusnetError as exc:
         module.fail_json(msg=str(exc), code=exc.code)
