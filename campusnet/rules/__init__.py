@@ -9,12 +9,14 @@ from __future__ import annotations
 
 # importing the modules registers their rules
 from campusnet.rules import (  # noqa: F401
+    devices,
     ipam,
     lab,
     links,
     overlay,
     ownership,
     power,
+    strings,
     topology,
 )
 from campusnet.rules.registry import RULES, Rule, Violation, rule, run_rules

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from campusnet.rules.registry import Violation, rule
-from campusnet.sot.models import IPAddress, Snapshot
+from campusnet.sot.models import IPAddress, Prefix, Snapshot, vrf_key
 
 # roles whose address is shared by design (the same address on several interfaces)
 SHARED_ROLES = frozenset({"anycast", "vip", "vrrp", "hsrp", "glbp", "carp"})
@@ -96,3 +96,72 @@ def fhrp_consistent(snap: Snapshot) -> Iterator[Violation]:
                                     field="ip_addresses",
                                     message=f"VIP {v.ip} of {name} is not in a subnet of this interface "
                                             f"({', '.join(map(str, own)) or 'no address'})")
+
+
+def _in_use_subnets(snap: Snapshot) -> set[tuple[str | None, ipaddress.IPv4Network | ipaddress.IPv6Network]]:
+    """(VRF, network) of every subnet configured on an interface: an interface address's own network."""
+    return {(ip.vrf, ip.iface.network) for ip in snap.ip_addresses if ip.interface and ip.fhrp_group is None}
+
+
+@rule("prefix-no-overlap", "ipam")
+def prefix_no_overlap(snap: Snapshot) -> Iterator[Violation]:
+    """No prefix appears twice in one VRF, and no prefix lies inside another prefix of that VRF that is a
+    subnet in use (the global table counts as one VRF).
+
+    NetBox builds a hierarchy: a parent that groups children is not an overlap. A parent is a grouping one
+    when its status is ``container`` (the campus's per-site /16s) or when it is neither bound to a VLAN,
+    nor a pool, nor the network of an interface address (an aggregate such as the scale design's p2p /16).
+    A prefix inside a subnet in use (a /25 inside a VLAN's /24, a block inside the VPN pool) is a second
+    owner for the same addresses: one of the two gateways or pools hands out addresses of the other. An
+    exact duplicate is always an error, containers included."""
+    in_use = _in_use_subnets(snap)
+    by_net: dict[tuple[str | None, ipaddress.IPv4Network | ipaddress.IPv6Network], list[int]] = defaultdict(list)
+    by_vrf: dict[tuple[str | None, int], list[Prefix]] = defaultdict(list)
+    for p in snap.prefixes:
+        by_net[(p.vrf, p.network)].append(p.id)
+        by_vrf[(p.vrf, p.network.version)].append(p)
+    for (vrf, net), ids in by_net.items():
+        if len(ids) > 1:
+            yield Violation(rule="prefix-no-overlap", object_type="ipam.prefix", object_name=vrf_key(vrf, str(net)),
+                            field="prefix", message=f"{net} appears {len(ids)} times in VRF {vrf or 'global'} "
+                                                    f"(ids {', '.join(map(str, sorted(ids)))})")
+
+    def subnet_in_use(p: Prefix) -> bool:
+        return p.status != "container" and (p.vlan is not None or p.is_pool or (p.vrf, p.network) in in_use)
+
+    for prefixes in by_vrf.values():
+        stack: list[Prefix] = []
+        for p in sorted(prefixes, key=lambda x: (x.network.network_address, x.network.prefixlen, x.id)):
+            net = p.network
+            while stack and not (net.subnet_of(stack[-1].network) and net != stack[-1].network):  # type: ignore[arg-type]
+                stack.pop()
+            for outer in stack:
+                if subnet_in_use(outer):
+                    why = ("bound to VLAN " + str(outer.vlan) if outer.vlan else "a pool" if outer.is_pool
+                           else "the subnet of an interface address")
+                    yield Violation(rule="prefix-no-overlap", object_type="ipam.prefix", object_name=p.key,
+                                    field="prefix", message=f"overlaps {outer.key} ({outer.status}, {why}); only a "
+                                                            "container may hold other prefixes")
+            stack.append(p)
+
+
+@rule("prefix-role-set", "ipam")
+def prefix_role_set(snap: Snapshot) -> Iterator[Violation]:
+    """Every prefix the automation selects by role has one: containers, pools and prefixes bound to a VLAN
+    (deprecated ones excepted).
+
+    The intent picks prefixes by role, never by number: the VPN gateway serves the pool of role
+    ``vpn-pool`` at its site, VPN clients are offered the networks of the roles in ``vpn.route_roles``
+    (``server``, ``users``: the campus gives them to the per-site containers), the egress announces role
+    ``public``. A container without a role drops its whole block out of the VPN routes, a pool without one
+    is served by no gateway, and a VLAN's subnet without one is a network of unknown kind (teaching,
+    staff, dormitory, campus card, wireless, server) that the reports and the route roles cannot place.
+    Point-to-point and loopback blocks bound to nothing are not selected by role and pass."""
+    for p in snap.prefixes:
+        if p.role or p.status == "deprecated":
+            continue
+        why = ("a container" if p.status == "container" else "a pool (the VPN gateway looks for role vpn-pool)"
+               if p.is_pool else f"bound to VLAN {p.vlan}" if p.vlan else None)
+        if why is not None:
+            yield Violation(rule="prefix-role-set", object_type="ipam.prefix", object_name=p.key, field="role",
+                            message=f"{p.status} prefix without a role, but {why}")

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from campusnet.rules.registry import Violation, rule
-from campusnet.rules.util import lag_of, links, logical
+from campusnet.rules.util import lag_of, links, logical, vid_of
 from campusnet.sot.models import Interface, Snapshot
 
 L2_MODES = ("access", "tagged", "tagged-all", "q-in-q")
@@ -132,3 +132,109 @@ def cabled_interfaces_enabled(snap: Snapshot) -> Iterator[Violation]:
             if not i.enabled:
                 yield Violation(rule="cabled-interfaces-enabled", object_type="dcim.interface", object_name=i.key,
                                 field="enabled", message=f"disabled, but cabled to {(b if i is a else a).key}")
+
+
+@rule("lag-mtu-consistent", "links")
+def lag_mtu_consistent(snap: Snapshot) -> Iterator[Violation]:
+    """Both ends of every LAG link have the same LAG-level MTU, and no member sets an MTU its LAG lacks.
+
+    The MTU of a bundle is configured on the LAG (Eth-Trunk, Bridge-Aggregation, bond); the members
+    inherit it. ``mtu-consistent`` compares the members, which are usually left unset: two unset members
+    under LAGs of 9000 and 1500 pass it, and jumbo frames die on the bundle. A member MTU under a LAG
+    without one is ignored or refused by the platform."""
+    done: set[tuple[str, str]] = set()
+    for a, b in links(snap):
+        la, lb = logical(snap, a), logical(snap, b)
+        if la is a and lb is b:
+            continue  # no LAG on either end
+        pair = (la.key, lb.key) if la.key < lb.key else (lb.key, la.key)
+        if pair in done:
+            continue
+        done.add(pair)
+        if la.mtu != lb.mtu:
+            yield Violation(rule="lag-mtu-consistent", object_type="dcim.interface", object_name=_link(la, lb),
+                            field="mtu", message=f"LAG-level MTU {la.mtu or 'unset'} on {la.key} but "
+                                                 f"{lb.mtu or 'unset'} on {lb.key}")
+    for i in snap.interfaces:
+        lag = lag_of(snap, i)
+        if lag is not None and lag.mtu is None and i.mtu is not None:
+            yield Violation(rule="lag-mtu-consistent", object_type="dcim.interface", object_name=i.key, field="mtu",
+                            message=f"member MTU {i.mtu} but its LAG {lag.key} has no MTU (set it on the LAG)")
+
+
+def _by_vid(snap: Snapshot, keys: tuple[str, ...]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for k in keys:
+        vid = vid_of(snap, k)
+        if vid is not None:
+            out[vid] = k
+    return out
+
+
+@rule("trunk-vlan-identity", "links")
+def trunk_vlan_identity(snap: Snapshot) -> Iterator[Violation]:
+    """Both ends of every switched link carry the same VLAN objects, not only the same VLAN numbers.
+
+    ``trunk-vlans-consistent`` compares VIDs. VLAN 110 of Jinpenling and VLAN 110 of Yuntang (or a global
+    VLAN 110) are different networks with different prefixes, gateways and owners that happen to share a
+    number: a trunk carrying one at each end joins two broadcast domains. The VLAN's identity is its key
+    (VLAN group, else site, else global, and VID); VLANs of one VLAN group are one VLAN per VID."""
+    done: set[tuple[str, str]] = set()
+    for a, b in links(snap):
+        la, lb = logical(snap, a), logical(snap, b)
+        if la.mode is None or lb.mode is None:
+            continue
+        pair = (la.key, lb.key) if la.key < lb.key else (lb.key, la.key)
+        if pair in done:
+            continue
+        done.add(pair)
+        where = _link(la, lb)
+        if (la.untagged_vid is not None and la.untagged_vid == lb.untagged_vid and la.untagged_vlan
+                and lb.untagged_vlan and la.untagged_vlan != lb.untagged_vlan):
+            yield Violation(rule="trunk-vlan-identity", object_type="dcim.interface", object_name=where,
+                            field="untagged_vlan",
+                            message=f"VID {la.untagged_vid} is VLAN {la.untagged_vlan} on {la.key} but "
+                                    f"{lb.untagged_vlan} on {lb.key}")
+        va, vb = _by_vid(snap, la.tagged_vlans), _by_vid(snap, lb.tagged_vlans)
+        differ = sorted(vid for vid in set(va) & set(vb) if va[vid] != vb[vid])
+        if differ:
+            yield Violation(rule="trunk-vlan-identity", object_type="dcim.interface", object_name=where,
+                            field="tagged_vlans",
+                            message="same VID, different VLAN: " + "; ".join(
+                                f"{va[v]} on {la.key} vs {vb[v]} on {lb.key}" for v in differ))
+
+
+@rule("no-self-cable", "links")
+def no_self_cable(snap: Snapshot) -> Iterator[Violation]:
+    """No interface is cabled to itself, and no cable joins two interfaces of one device.
+
+    A cable (or a cable path through patch panels) from a port back to the same port is a data-entry
+    slip that makes the port look connected; one between two ports of one device is a loop the design
+    never has (a virtual chassis's members are separate devices, and their links pass). Both give the
+    lab a veth pair inside one node and the link rules a peer that is itself."""
+    reported: set[str] = set()
+    for c in snap.cables:
+        a_ifs = [e for e in c.a_terminations if e.kind == "interface" and e.device]
+        b_ifs = [e for e in c.b_terminations if e.kind == "interface" and e.device]
+        same = sorted({e.key for e in a_ifs} & {e.key for e in b_ifs})
+        for key in same:
+            reported.add(key)
+            yield Violation(rule="no-self-cable", object_type="dcim.interface", object_name=key, field="cable",
+                            message=f"cable {c.id} connects this interface to itself")
+        if same or not a_ifs or not b_ifs:
+            continue
+        devices = {e.device for e in (*a_ifs, *b_ifs)}
+        if len(devices) == 1:
+            ends = f"{' + '.join(sorted(e.key for e in a_ifs))} <-> {' + '.join(sorted(e.key for e in b_ifs))}"
+            reported.update(e.key for e in (*a_ifs, *b_ifs))
+            yield Violation(rule="no-self-cable", object_type="dcim.interface", object_name=ends, field="cable",
+                            message=f"cable {c.id} joins two interfaces of device {devices.pop()}")
+    for i in snap.interfaces:  # through patch panels: the path's far end is the interface itself
+        if i.key in reported:
+            continue
+        ep = i.peer
+        if ep is not None and ep.kind == "interface" and ep.device == i.device:
+            reported.update((i.key, ep.key))
+            what = "itself" if ep.key == i.key else f"{ep.key}, an interface of the same device"
+            yield Violation(rule="no-self-cable", object_type="dcim.interface", object_name=i.key, field="cable",
+                            message=f"the cable path leads back to {what}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from collections.abc import Iterator
 
 from campusnet.rules.registry import Violation, rule
+from campusnet.rules.util import links, logical, logical_device, vid_of
 from campusnet.sot.models import Snapshot
 
 
@@ -44,12 +46,14 @@ def bgp_asn_defined(snap: Snapshot) -> Iterator[Violation]:
     """Every device ``bgp_asn`` is an ASN object in NetBox IPAM, and every provider with circuits has an ASN.
 
     eBGP sessions are derived from device ASNs and provider ASNs (docs/design.md); an ASN missing from
-    IPAM has no owner (RIR/tenant) and a provider without one yields no eBGP session."""
+    IPAM has no owner (RIR/tenant) and a provider without one yields no eBGP session. A NetBox with no ASN
+    objects at all does not switch the rule off: every device with a ``bgp_asn`` is then reported."""
     known = {a.asn for a in snap.asns}
+    empty = "" if snap.asns else " (NetBox holds no ASN objects at all)"
     for d in snap.devices:
-        if d.bgp_asn is not None and snap.asns and d.bgp_asn not in known:
+        if d.bgp_asn is not None and d.bgp_asn not in known:
             yield Violation(rule="bgp-asn-defined", object_type="dcim.device", object_name=d.name,
-                            field="custom_fields.bgp_asn", message=f"AS{d.bgp_asn} is not an ASN in IPAM")
+                            field="custom_fields.bgp_asn", message=f"AS{d.bgp_asn} is not an ASN in IPAM{empty}")
     with_circuits = {c.provider for c in snap.circuits}
     for p in snap.providers:
         if p.key in with_circuits and not p.asns:
@@ -76,3 +80,71 @@ def circuit_terminated(snap: Snapshot) -> Iterator[Violation]:
                 yield Violation(rule="circuit-terminated", object_type="circuits.circuit", object_name=c.key,
                                 field=f"termination_{t.term_side.lower()}",
                                 message=f"{t.term_side} end at site {t.site} is not cabled to a device interface")
+
+
+def _v4(addresses: tuple[str, ...]) -> list[ipaddress.IPv4Interface]:
+    out = []
+    for a in addresses:
+        ip = ipaddress.ip_interface(a)
+        if isinstance(ip, ipaddress.IPv4Interface):
+            out.append(ip)
+    return out
+
+
+OSPF_TAG = "ospf"  # as the intent builder: OSPF on a routed link when both ends carry this tag
+
+
+@rule("ebgp-asn-distinct", "overlay")
+def ebgp_asn_distinct(snap: Snapshot) -> Iterator[Violation]:
+    """Both ends of every routed link that runs BGP carry different ASNs.
+
+    The intent builder (docs/intent.md) derives an eBGP session for every routed link (both ends hold
+    IPv4 addresses of one subnet) that is not OSPF (tag ``ospf`` on both ends) when both devices have a
+    ``bgp_asn`` and they differ. With the same ASN on both ends (a leaf given its spine's ASN, two leaves
+    of one pair copied from each other) the builder derives no session at all, silently: the underlay
+    loses the link and EVPN its path. The design has no iBGP, so equal ASNs on a link are always a data
+    error. A virtual chassis counts as one device (its master's ASN); links inside one chassis are not
+    routed links."""
+    done: set[tuple[str, str]] = set()
+    for a, b in links(snap):
+        la, lb = logical(snap, a), logical(snap, b)
+        pair = (la.key, lb.key) if la.key < lb.key else (lb.key, la.key)
+        if pair in done:
+            continue
+        done.add(pair)
+        da, db = logical_device(snap, la.device), logical_device(snap, lb.device)
+        if da == db or not snap.has_device(da) or not snap.has_device(db):
+            continue
+        ia, ib = _v4(la.ip_addresses), _v4(lb.ip_addresses)
+        if not any(x.network == y.network for x in ia for y in ib):
+            continue
+        if OSPF_TAG in la.tags and OSPF_TAG in lb.tags:
+            continue
+        asn_a, asn_b = snap.device(da).bgp_asn, snap.device(db).bgp_asn
+        if asn_a is not None and asn_a == asn_b:
+            yield Violation(rule="ebgp-asn-distinct", object_type="dcim.interface",
+                            object_name=f"{pair[0]} <-> {pair[1]}", field="custom_fields.bgp_asn",
+                            message=f"both ends are AS{asn_a} ({da}, {db}): the eBGP session this routed link "
+                                    "implies is never built")
+
+
+@rule("l2vpn-one-vlan", "overlay")
+def l2vpn_one_vlan(snap: Snapshot) -> Iterator[Violation]:
+    """Every L2VPN is terminated on VLANs of one VID only.
+
+    The builder maps a VNI to the VLAN it is terminated on, per device. One L2VPN on VLAN 2010 at one
+    place and VLAN 2020 at another makes the VNI mean two different VLAN IDs: a leaf carrying both maps
+    the VNI twice, and traffic of one segment leaks into the other. (The same VID in several sites or
+    groups is a stretched segment and passes.)"""
+    for l2 in snap.l2vpns:
+        vids: dict[int, list[str]] = defaultdict(list)
+        for t in l2.terminations:
+            if t.kind != "vlan" or not t.vlan:
+                continue
+            vid = t.vid if t.vid is not None else vid_of(snap, t.vlan)
+            if vid is not None:
+                vids[vid].append(t.vlan)
+        if len(vids) > 1:
+            where = "; ".join(f"VID {vid}: {', '.join(sorted(keys))}" for vid, keys in sorted(vids.items()))
+            yield Violation(rule="l2vpn-one-vlan", object_type="vpn.l2vpn", object_name=l2.key,
+                            field="terminations", message=f"terminated on VLANs of {len(vids)} VIDs ({where})")

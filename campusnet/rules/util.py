@@ -46,3 +46,28 @@ def lag_of(snap: Snapshot, i: Interface) -> Interface | None:
 def logical(snap: Snapshot, i: Interface) -> Interface:
     """The interface that carries L2/L3 settings: the LAG for a member, else itself."""
     return lag_of(snap, i) or i
+
+
+def logical_device(snap: Snapshot, name: str) -> str:
+    """The device that carries the configuration: the master of its virtual chassis, else itself (as the
+    intent builder treats a chassis cluster: one device)."""
+    if not snap.has_device(name):
+        return name
+    dev = snap.device(name)
+    if not dev.virtual_chassis:
+        return name
+    vc = snap.vc(dev.virtual_chassis)
+    if vc is not None and vc.master:
+        return vc.master
+    members = snap.vc_members(dev.virtual_chassis)
+    master = next((m.name for m in members if m.vc_master), None)
+    return master or (members[0].name if members else name)
+
+
+def vid_of(snap: Snapshot, vlan_key: str) -> int | None:
+    """The VID of a VLAN key (``group|site|global:vid``), from the VLAN object when the snapshot has it."""
+    v = snap.vlan(vlan_key)
+    if v is not None:
+        return v.vid
+    tail = vlan_key.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else None

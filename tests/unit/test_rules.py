@@ -27,7 +27,7 @@ def test_mini_campus_is_clean() -> None:
 
 
 def test_every_rule_is_documented_and_tested() -> None:
-    src = Path(__file__).read_text()
+    src = "".join(p.read_text() for p in Path(__file__).parent.glob("test_rules*.py"))
     for name, r in RULES.items():
         assert r.summary and len(r.doc) > 80, name
         assert f'"{name}"' in src, f"rule {name} has no unit test"
@@ -305,6 +305,82 @@ def test_circuit_terminated() -> None:
     fp = Endpoint(kind="frontport", device="yt-odf-1", name="1")
     a2 = ct.termination_a.model_copy(update={"link_peers": (fp,)})
     assert fired(patch(mini(), "circuits", ct.key, termination_a=a2), "circuit-terminated") == []
+
+
+# -- issue 9: the rules added for bad data (the corpus is tests/unit/test_rules_bad_data.py) ------------------
+CAMPUS = Path(__file__).resolve().parents[1] / "fixtures" / "snapshots" / "campus.json"
+
+
+def campus() -> Snapshot:
+    return Snapshot.load(CAMPUS)
+
+
+def test_prefix_hierarchy_is_not_an_overlap() -> None:
+    s = campus()
+    # an active aggregate (not a container, but bound to nothing) holding children is a parent, not an overlap
+    s = patch(s, "prefixes", "global:10.10.0.0/16", status="active")
+    assert fired(s, "prefix-no-overlap") == []
+    # two containers of one network are a duplicate all the same
+    twin = s.prefixes[0].model_copy(update={"id": 99999, "prefix": "10.20.0.0/16", "status": "container"})
+    s = s.model_copy(update={"prefixes": (*s.prefixes, twin)})
+    assert [v.object_name for v in fired(s, "prefix-no-overlap")] == ["global:10.20.0.0/16"]
+    # the same network in another VRF is not a duplicate
+    other = twin.model_copy(update={"id": 99998, "prefix": "10.10.1.0/24", "vrf": "mgmt", "vlan": None})
+    assert "global:10.10.1.0/24" not in names(fired(s.model_copy(update={"prefixes": (*s.prefixes, other)}),
+                                                     "prefix-no-overlap"))
+
+
+def test_ebgp_asn_distinct_skips_ospf_and_chassis() -> None:
+    s = campus()
+    # core (65000) and egress (64500) run OSPF on their links: equal ASNs there derive no BGP and pass
+    s = patch(s, "devices", "yt-egress-cernet", bgp_asn=65000)
+    assert fired(s, "ebgp-asn-distinct") == []
+    # without the ospf tag the same link is an eBGP link: now the collision counts
+    s = patch(s, "interfaces", "yt-egress-cernet:10GE0/1/0", tags=())
+    assert names(fired(s, "ebgp-asn-distinct")) == {"yt-core-1:25GE1/0/43 <-> yt-egress-cernet:10GE0/1/0"}
+
+
+def test_platform_supported_templates_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from campusnet import settings
+
+    (tmp_path / "huawei_vrp").mkdir()  # an empty template directory for one platform
+    monkeypatch.setattr(settings, "templates_dir", lambda: tmp_path)
+    vs = fired(campus(), "platform-supported")
+    assert "yt-core-1" in names(vs) and "jpl-b01-as1" in names(vs)
+    assert all("has no template" in v.message for v in vs)
+    # end devices, patch panels, test hosts and planned devices are never configured: not reported
+    assert not names(vs) & {"yt-dc-ntp1", "jpl-a01-odf1", "vpn-user1", "yt-dc-leaf5", "jpl-ups-a"}
+
+
+def test_platform_supported_ignores_unconfigured_devices() -> None:
+    s = patch(campus(), "devices", "yt-dc-leaf5", platform="cisco-ios")  # planned: not configured yet
+    s = patch(s, "devices", "yt-dc-ntp1", platform="ubuntu")  # a server
+    assert fired(s, "platform-supported") == []
+
+
+def test_l2vpn_same_vid_in_two_sites_passes() -> None:
+    from campusnet.sot.models import L2VPNTermination
+
+    s = campus()
+    l2 = next(x for x in s.l2vpns if x.slug == "dc-web")
+    stretched = L2VPNTermination(id=99002, kind="vlan", vlan="jinpenling:2010", vid=2010)
+    s = patch(s, "l2vpns", "dc-web", terminations=(*l2.terminations, stretched))
+    assert fired(s, "l2vpn-one-vlan") == []
+
+
+def test_no_self_cable_through_patch_panels() -> None:
+    s = campus()
+    me = Endpoint(kind="interface", device="jpl-b01-as1", name="Ten-GigabitEthernet1/0/28")
+    s = patch(s, "interfaces", "jpl-b01-as1:Ten-GigabitEthernet1/0/27", connected_endpoints=(me,))
+    vs = fired(s, "no-self-cable")
+    assert [(v.object_name, v.field) for v in vs] == [("jpl-b01-as1:Ten-GigabitEthernet1/0/27", "cable")]
+    assert "Ten-GigabitEthernet1/0/28, an interface of the same device" in vs[0].message
+
+
+def test_trunk_vlan_identity_needs_keys() -> None:
+    # a snapshot without VLAN keys (hand-built, or VLANs the token cannot see) compares nothing
+    s = patch(campus(), "interfaces", "jpl-core-1:Eth-Trunk1", tagged_vlans=())
+    assert fired(s, "trunk-vlan-identity") == []
 
 
 # -- CLI ----------------------------------------------------------------------------------------------------
