@@ -26,6 +26,7 @@ from campusnet.errors import CampusnetError
 from campusnet.intent.models import Bgp, DeviceIntent, SecretRef, Services
 from campusnet.platforms import get_platform
 from campusnet.private import private_dir, write_private
+from campusnet.safety import SECRET_REF, path_component, quote_description, shell_comment, shell_word
 
 LAB_DIR = "lab"
 SecretResolver = Callable[[str], str]
@@ -39,12 +40,28 @@ def secret_env_name(name: str) -> str:
     return "CAMPUSNET_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
+def secret_path(name: str) -> Path:
+    """The file of secret ``name`` in ``<state>/secrets``: ``name`` must be ``[A-Za-z0-9_-]+`` (E320) and the
+    path, symlinks resolved, must stay inside the secrets directory (E321)."""
+    if not isinstance(name, str) or SECRET_REF.fullmatch(name) is None:
+        raise CampusnetError("E320", f"secret reference {str(name)[:60]!r} is not [A-Za-z0-9_-]+ (refused: it "
+                             "names a file in the secrets directory)", obj=str(name)[:60], field="secret_ref")
+    base = settings.state_dir() / "secrets"
+    path = base / name
+    if path.is_symlink() or path.exists():
+        real, root = path.resolve(), base.resolve()
+        if real.parent != root or not real.is_file():
+            raise CampusnetError("E321", f"secret file {path} resolves to {real}, outside the secrets directory "
+                                 f"{root} or not a file: refused", obj=name, field="secret_ref")
+    return path
+
+
 def resolve_secret(name: str) -> str:
     """The value of secret ``name``: environment first, then a private file in the state directory."""
+    path = secret_path(name)
     value = os.environ.get(secret_env_name(name))
     if value:
         return value
-    path = settings.state_dir() / "secrets" / name
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
@@ -90,8 +107,8 @@ def generate_missing_secrets(names: Iterable[str]) -> list[str]:
     d.mkdir(mode=0o700, parents=True, exist_ok=True)
     made: list[str] = []
     for name in sorted(names):
-        path = d / name
-        if os.environ.get(secret_env_name(name)) or path.exists():
+        path = secret_path(name)
+        if os.environ.get(secret_env_name(name)) or path.exists() or path.is_symlink():
             continue
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -148,7 +165,18 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
         autoescape=False,
         auto_reload=False,
     )
+    # hostile strings (docs/reliability.md, 3): descriptions made safe per platform, shell words checked+quoted
+    env.filters["desc"] = _desc_filter
+    env.filters["sh"] = shell_word
+    env.filters["shcomment"] = shell_comment
     return env
+
+
+@jinja2.pass_context
+def _desc_filter(ctx: jinja2.runtime.Context, text: object, where: str = "interface") -> str:
+    """``{{ i.description | desc }}``: the description for this template's platform (quote_description)."""
+    system = ctx.get("system")
+    return quote_description(text, getattr(system, "platform", ""), where)
 
 
 def _context(intent: DeviceIntent) -> dict[str, Any]:
@@ -222,7 +250,7 @@ def render_all(intents: Mapping[str, DeviceIntent] | Iterable[DeviceIntent], out
         summary.devices += 1
         summary.per_platform[intent.platform] = summary.per_platform.get(intent.platform, 0) + 1
         for rel, text in files.items():
-            path = out / intent.hostname / rel
+            path = out / path_component(intent.hostname) / rel
             if path.parent not in made:
                 private_dir(path.parent)  # configurations carry secrets: 0700 directories, 0600 files
                 made.add(path.parent)

@@ -15,6 +15,7 @@ from typing import Any
 
 from campusnet import settings
 from campusnet.private import private_dir, write_private
+from campusnet.safety import path_component
 
 
 def utc_stamp() -> str:
@@ -30,7 +31,7 @@ def runs_dir() -> Path:
 
 
 def save_backup(device: str, text: str, *, platform: str, run_id: str | None) -> Path:
-    d = private_dir(backups_dir() / device)
+    d = private_dir(backups_dir() / path_component(device))
     stamp = utc_stamp()
     path = d / f"{stamp}.cfg"
     n = 1
@@ -45,7 +46,7 @@ def save_backup(device: str, text: str, *, platform: str, run_id: str | None) ->
 
 
 def latest_backup(device: str) -> Path | None:
-    d = backups_dir() / device
+    d = backups_dir() / path_component(device)
     files = sorted(d.glob("*.cfg")) if d.exists() else []
     return files[-1] if files else None
 
@@ -85,13 +86,13 @@ class Run:
         """One device's result, in a file of its own (safe when hosts run in separate processes)."""
         self.devices[device] = data
         d = private_dir(self.path / "devices")
-        write_private(d / f"{device}.json", json.dumps(data, indent=2, default=str) + "\n")
+        write_private(d / f"{path_component(device)}.json", json.dumps(data, indent=2, default=str) + "\n")
 
     def write_diff(self, device: str, diff: str) -> None:
-        write_private(private_dir(self.path / "diffs") / f"{device}.diff", diff)
+        write_private(private_dir(self.path / "diffs") / f"{path_component(device)}.diff", diff)
 
     def write_rendered(self, device: str, files: dict[str, str]) -> None:
-        d = private_dir(self.path / "rendered" / device)
+        d = private_dir(self.path / "rendered" / path_component(device))
         for name, text in files.items():
             write_private(private_dir((d / name).parent) / Path(name).name, text)
 

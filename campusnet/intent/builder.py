@@ -907,10 +907,15 @@ def build_intents_collect(snapshot: Snapshot, *, limit: Callable[[Device], bool]
             continue
         platform = REGISTRY[dev.platform or ""]
         try:
+            from campusnet import safety  # hostile strings never reach a template (docs/reliability.md, 3)
+
+            safety.check_device_strings(dev, idx.members.get(dev.name, [dev]),
+                                        idx.ifaces_by_logical.get(dev.name, []))
             intent = _DeviceBuilder(idx, dev, platform, emulation=False).build()
             if lab and dev.name in idx.lab:
                 emu = _DeviceBuilder(idx, dev, LAB_PLATFORM, emulation=True).build()
                 intent = intent.model_copy(update={"emulation": emu})
+            safety.check_intent_strings(intent)
         except IntentError as exc:
             errors.append(exc)
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from campusnet.lab.plan import FRR_DAEMONS, LabNode, LabPlan
+from campusnet.safety import quote_description, shell_word
 
 ALL_DAEMONS = ("bgpd", "ospfd", "ospf6d", "ripd", "ripngd", "isisd", "pimd", "pim6d", "ldpd", "nhrpd",
                "eigrpd", "babeld", "sharpd", "pbrd", "bfdd", "fabricd", "vrrpd", "pathd")
@@ -46,8 +47,8 @@ def frr_conf(node: LabNode) -> str:
             out += ["interface lo", *(f" ip address {a}" for a in node.loopbacks), "exit", "!"]
         for i in node.interfaces:
             if i.address:
-                out += [f"interface {i.linux}", f" description {i.netbox}", f" ip address {i.address}", "exit",
-                        "!"]
+                out += [f"interface {i.linux}", f" description {quote_description(i.netbox, 'linux_frr')}",
+                        f" ip address {i.address}", "exit", "!"]
         for r in node.routes:
             out.append(f"ip route {r.prefix} {r.via}")
         if node.routes:
@@ -57,7 +58,9 @@ def frr_conf(node: LabNode) -> str:
                     " timers bgp 1 3"]
             for p in node.bgp_peers:
                 out += [f" neighbor {p.address} remote-as {p.asn}",
-                        f" neighbor {p.address} description {p.description}"[:200],
+                        f" neighbor {p.address} description "
+                        f"{quote_description(p.description, 'linux_frr', 'bgp_peer')}",
+
                         f" neighbor {p.address} timers connect 1",
                         f" neighbor {p.address} advertisement-interval 0"]
             out += [" !", " address-family ipv4 unicast"]
@@ -70,14 +73,19 @@ def frr_conf(node: LabNode) -> str:
 
 def host_script(node: LabNode) -> str:
     """A test host's day 0 (idempotent shell, run in its namespace once the veths exist): its NetBox
-    addresses on its ports and the derived default route."""
+    addresses on its ports and the derived default route. Every word from NetBox is checked and quoted
+    (:func:`~campusnet.safety.shell_word`): the script runs as root."""
+    def w(value: object, what: str) -> str:
+        return shell_word(value, what=what, obj=node.name)
+
     lines = ["set -e"]
     for i in node.interfaces:
-        lines.append(f"ip link set {i.linux} up")
+        lines.append(f"ip link set {w(i.linux, 'interface')} up")
         if i.address:
-            lines.append(f"ip addr replace {i.address} dev {i.linux}")
+            lines.append(f"ip addr replace {w(i.address, 'address')} dev {w(i.linux, 'interface')}")
     if node.gateway and node.gateway_iface:
-        lines.append(f"ip route replace default via {node.gateway} dev {node.gateway_iface}")
+        lines.append(f"ip route replace default via {w(node.gateway, 'gateway')} dev "
+                     f"{w(node.gateway_iface, 'interface')}")
     return "\n".join(lines) + "\n"
 
 
@@ -87,7 +95,8 @@ def provider_script(node: LabNode) -> str:
     lines = ["set -e"]
     for iface in node.customer_ifaces:
         for r in node.routes:
-            rule = f"iif {iface} to {r.prefix} prohibit priority 100"
+            rule = (f"iif {shell_word(iface, what='interface', obj=node.name)} to "
+                    f"{shell_word(r.prefix, what='prefix', obj=node.name)} prohibit priority 100")
             lines.append(f"ip rule del {rule} 2>/dev/null || true")
             lines.append(f"ip rule add {rule}")
     return "\n".join(lines) + "\n"
