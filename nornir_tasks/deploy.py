@@ -10,15 +10,22 @@ from collections.abc import Mapping
 
 from nornir.core.task import Result, Task
 
-from campusnet.deploy.engine import DeployTarget, deploy_device
+from campusnet.deploy.engine import PROBLEM_STATUSES, DeployTarget, StageGuard, deploy_device
 from campusnet.deploy.store import Run
 from campusnet.deploy.transport import Credentials
 
 
 def deploy_config(task: Task, *, targets: Mapping[str, DeployTarget], commit: bool, run: Run,
-                  creds: Credentials | None = None, fail_post_check_on: frozenset[str] = frozenset()) -> Result:
+                  creds: Credentials | None = None, fail_post_check_on: frozenset[str] = frozenset(),
+                  guard: StageGuard | None = None) -> Result:
     target = targets[task.host.name]
-    res = deploy_device(target, commit=commit, run=run, creds=creds,
-                        fail_post_check=task.host.name in fail_post_check_on or target.device in fail_post_check_on)
+    if guard is not None and not guard.may_start():  # a staged run halted: this device is not touched
+        res = guard.skipped(target, run)
+    else:
+        res = deploy_device(target, commit=commit, run=run, creds=creds,
+                            fail_post_check=task.host.name in fail_post_check_on
+                            or target.device in fail_post_check_on)
+        if guard is not None:
+            guard.done(res)
     return Result(host=task.host, result=res, diff=res.diff, changed=res.status == "changed",
-                  failed=res.status in ("failed", "rolled-back"))
+                  failed=res.status in PROBLEM_STATUSES)

@@ -86,7 +86,8 @@ class PipelineLab:
         s = run_deploy(commit=True, pipeline=self.pipe)
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(s.counts().items()))
         if s.failed:
-            bad = [f"{r.device}: {r.error or r.status}" for r in s.results if r.status in ("failed", "rolled-back")]
+            bad = [f"{r.device}: {r.error or r.status}" for r in s.results
+                   if r.status in ("failed", "rolled-back", "rollback-failed", "skipped")]
             raise CampusnetError("E451", f"deploy {counts}; " + "; ".join(bad)[:600], obj=self.label)
         return f"{counts} (run {s.run.run_id})"
 

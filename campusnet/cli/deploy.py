@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -13,10 +13,15 @@ from rich.table import Table
 
 from campusnet.errors import CampusnetError
 
+if TYPE_CHECKING:
+    from campusnet.deploy.gate import GateResult
+
 out = Console()
 
 STATUS_STYLE = {"unchanged": "green", "would-change": "yellow", "changed": "cyan", "rolled-back": "red",
-                "failed": "bold red"}
+                "rollback-failed": "bold white on red", "failed": "bold red", "skipped": "magenta"}
+#: statuses whose note is printed in full under the table (never cut): the engineer must act on them
+FULL_NOTE = ("rollback-failed",)
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +36,45 @@ def print_diffs(results: Iterable[Any]) -> None:
             out.print(r.diff, markup=False, highlight=False)
 
 
+def print_violations(violations: Iterable[Any], title: str) -> None:
+    """The gate's violations: rule, object, field, message (deploy and rollback)."""
+    t = Table("rule", "object type", "object", "field", "message", title=title)
+    for v in violations:
+        t.add_row(v.rule, v.object_type, v.object_name, v.field, v.message)
+    out.print(t)
+
+
+def report_gate(gate: GateResult | None, *, commit: bool, verb: str) -> None:
+    """Before the results: what the gate found and what was done about it."""
+    if gate is None:
+        return
+    if gate.error:
+        out.print(f"[bold yellow]warning:[/] the validation rules did not run ({gate.error})"
+                  + (": forced" if commit else ""), highlight=False)
+    if not gate.violations:
+        return
+    if commit:
+        print_violations(gate.violations, f"--force: {verb} went ahead over {len(gate.violations)} violation(s) "
+                                          "(kept in the run record)")
+    else:
+        print_violations(gate.violations, f"warning: {len(gate.violations)} violation(s) on the devices in scope: "
+                                          f"{verb} --commit will refuse to push (--force overrides)")
+
+
+def refuse(exc: Any, verb: str) -> None:
+    """The gate refused: each violation, the coded refusal, exit 1 (nothing was written to any device)."""
+    print_violations(exc.violations, f"{verb} refused: {len(exc.violations)} rule violation(s)")
+    out.print(f"[bold red]{exc}[/]", highlight=False)
+    raise typer.Exit(1)
+
+
+def print_full_notes(results: Iterable[Any]) -> None:
+    for r in results:
+        if r.status in FULL_NOTE and r.error:
+            out.rule(f"[bold red]{r.device}: {r.status}[/]")
+            out.print(r.error, markup=False, highlight=False)
+
+
 def deploy(
     commit: bool = typer.Option(False, "--commit", help="Push the changes (default: back up and show diffs only)."),
     limit: list[str] = typer.Option(None, "--limit", "-l", help="Only these lab nodes / NetBox devices."),
@@ -38,6 +82,18 @@ def deploy(
     branch: str = typer.Option(None, "--branch", help="Read NetBox through this branch (schema id)."),
     via: str = typer.Option("nornir", "--via", help="nornir (default) or direct (thread pool, no Nornir)."),
     workers: int = typer.Option(8, "--workers", help="Devices in parallel."),
+    force: bool = typer.Option(False, "--force", help="Push even though the validation rules find violations on "
+                                                      "the devices in scope (the run record keeps forced: true)."),
+    wait: float = typer.Option(0.0, "--wait", metavar="SECONDS",
+                               help="Wait this long for devices another deploy or rollback holds (default: refuse)."),
+    canary: int = typer.Option(0, "--canary", metavar="N",
+                               help="Push N devices first; push the rest only if none of them failed."),
+    max_failures: int = typer.Option(0, "--max-failures", metavar="K",
+                                     help="Halt after K failed devices: devices not started are skipped."),
+    accept_new_host_keys: bool = typer.Option(
+        False, "--accept-new-host-keys",
+        help="Learn the SSH host key of a device not in known_hosts (or CAMPUSNET_SSH_ACCEPT_NEW=1); a changed "
+             "key is always refused."),
     fail_post_check: list[str] = typer.Option(None, "--fail-post-check",
                                               help="Rehearse a rollback: force the post-check of this node to fail."),
     quiet_diff: bool = typer.Option(False, "--no-diff", help="Do not print the per-device diffs."),
@@ -45,30 +101,50 @@ def deploy(
 ) -> None:
     """Deploy the intended configuration (from NetBox) to the lab over SSH.
 
-    Every device is backed up first (kept under .campusnet/backups/, timestamped, never overwritten).
-    Without --commit nothing is pushed: the per-device diffs are printed. With --commit the minimal change is
-    pushed, the device's post-checks run, and a device whose checks fail is rolled back to its backup.
-    Exit code: 0 all good, 1 any device failed or was rolled back.
+    First the gate: the validation rules run over the devices in scope and their links; with --commit a
+    violation refuses the push (exit 1, nothing written) unless --force. Every device is then locked against
+    other deploys and rollbacks, and backed up (kept under .campusnet/backups/, timestamped, never
+    overwritten). Without --commit nothing is pushed: the per-device diffs are printed. With --commit the
+    minimal change is pushed, the device's post-checks run (state, links, daemons, the OSPF/BGP adjacencies
+    the intent implies), and a device whose checks fail is rolled back to its backup.
+    Exit code: 0 all good, 1 refused, or any device failed, was rolled back, was skipped or its rollback failed.
     """
+    from campusnet.deploy.gate import GateRefused
     from campusnet.deploy.run import run_deploy
 
     if via not in ("nornir", "direct"):
         raise CampusnetError("E423", f"--via must be 'nornir' or 'direct', not {via!r}")
-    summary = run_deploy(commit=commit, limit=limit or None, snapshot=snapshot, branch=branch, via=via,
-                         workers=workers, fail_post_check_on=frozenset(fail_post_check or ()))
+    try:
+        summary = run_deploy(commit=commit, limit=limit or None, snapshot=snapshot, branch=branch, via=via,
+                             workers=workers, fail_post_check_on=frozenset(fail_post_check or ()), force=force,
+                             wait=wait, canary=canary, max_failures=max_failures,
+                             accept_new_host_keys=accept_new_host_keys or None)
+    except GateRefused as exc:
+        if as_json:
+            print(json.dumps({"refused": exc.code, "message": str(exc),
+                              "violations": [v.model_dump() for v in exc.violations]}, indent=2))
+            raise typer.Exit(1) from None
+        refuse(exc, "deploy")
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2, default=str))
     else:
+        report_gate(summary.gate, commit=commit, verb="deploy")
         if not quiet_diff:
             print_diffs(summary.results)
         t = Table(title=f"deploy run {summary.run.run_id} ({'commit' if commit else 'dry run'})")
         for col in ("device", "status", "diff lines", "seconds", "backup", "note"):
             t.add_column(col)
         for r in summary.results:
-            note = r.error or "; ".join(r.post_check_failures)[:120] or ""
+            note = r.error or "; ".join(r.post_check_failures) or ""
+            if r.status in FULL_NOTE:
+                note = "see below: " + note.splitlines()[0][:100] if note else ""
             t.add_row(r.device, f"[{STATUS_STYLE[r.status]}]{r.status}[/]", str(r.diff_lines), f"{r.seconds:.1f}",
                       Path(r.backup).name if r.backup else "-", note[:160])
         out.print(t)
+        print_full_notes(summary.results)
+        halted = (summary.run.extra.get("staging") or {}).get("halted")
+        if halted:
+            out.print(f"[bold magenta]{halted}[/]", highlight=False)
         out.print(f"run record: {summary.run.path}")
     if summary.failed:
         raise typer.Exit(1)

@@ -1,8 +1,11 @@
 """The deploy lifecycle for one device, and for many in parallel.
 
 Per device: connect → back up the running config (always, never overwritten) → diff running vs.
-intended → stop there unless ``commit`` → push the minimal change → post-checks → on failure roll the
-device back to its backup and check that the rollback took. One device failing never stops the others.
+intended → stop there unless ``commit`` → push the minimal change → post-checks (the driver's, then the
+routing adjacencies the intent implies) → on failure roll the device back to its backup — reconnecting
+first when the SSH session dropped — and check that the rollback took (``rollback-failed`` when it did
+not). One device failing never stops the others, unless the run is staged (``canary``/``max_failures``:
+devices not started then are ``skipped``, never half-applied).
 
 The Nornir task (``nornir_tasks/deploy.py``), the Ansible module (``playbooks/library/campusnet_deploy.py``)
 and ``campusnet deploy`` all call :func:`deploy_device`: the three paths cannot drift.
@@ -10,7 +13,9 @@ and ``campusnet deploy`` all call :func:`deploy_device`: the three paths cannot 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -18,12 +23,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from campusnet.deploy import drill
 from campusnet.deploy.drivers import Driver, driver_for
 from campusnet.deploy.store import Run, save_backup
 from campusnet.deploy.transport import Connection, Credentials
 from campusnet.errors import CampusnetError
 
-Status = Literal["unchanged", "would-change", "changed", "rolled-back", "failed"]
+Status = Literal["unchanged", "would-change", "changed", "rolled-back", "rollback-failed", "failed", "skipped"]
+#: every status; the console, the report and the exit code go by these
+STATUSES: tuple[str, ...] = ("unchanged", "would-change", "changed", "rolled-back", "rollback-failed", "failed",
+                             "skipped")
+#: statuses that make a run fail (exit 1): the device is not as intended, or was never tried
+PROBLEM_STATUSES = frozenset({"failed", "rolled-back", "rollback-failed", "skipped"})
+#: statuses a device's own failure ends in (``max_failures`` counts these; ``skipped`` is not one)
+FAILURE_STATUSES = frozenset({"failed", "rolled-back", "rollback-failed"})
+
+#: the automatic rollback: attempts to reconnect-and-restore, and the wait before each retry (seconds)
+ROLLBACK_ATTEMPTS = 6
+ROLLBACK_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0)
+#: the adjacency post-check: how long sessions get to come back, and how often they are read
+ADJACENCY_TIMEOUT = 30.0
+ADJACENCY_POLL = 1.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,9 @@ class DeviceResult:
     error: str | None = None
     post_check_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    pushed: bool = False  # something was written to the device (``rollback --run latest`` looks for these)
+    rollback_attempts: int = 0  # connect-and-restore attempts of the automatic rollback (0: none needed)
+    adjacencies: dict[str, str] = field(default_factory=dict)  # "ospf 10.0.0.2" → state after the push
 
     @property
     def diff_lines(self) -> int:
@@ -58,32 +81,38 @@ class DeviceResult:
         return d
 
 
+ConnectFn = Callable[[DeployTarget], Connection]
+
+
 def deploy_device(
     target: DeployTarget,
     *,
     commit: bool,
     run: Run | None = None,
     creds: Credentials | None = None,
-    connect: Callable[[DeployTarget], Connection] | None = None,
+    connect: ConnectFn | None = None,
     fail_post_check: bool = False,
 ) -> DeviceResult:
     """Back up, diff and (with ``commit``) push one device. Never raises for device trouble: see ``status``.
 
-    ``fail_post_check`` forces the post-check to fail (used by the rollback test and by operators who
-    want to rehearse a rollback on the lab).
+    ``connect`` makes a new, unopened connection for the target (tests pass fakes; the rollback calls it
+    again when the session dropped). ``fail_post_check`` forces the post-check to fail (used by the rollback
+    test and by operators who want to rehearse a rollback on the lab).
     """
     t0 = time.monotonic()
     result = DeviceResult(target.device, "failed")
-    applied = False
     backup_text: str | None = None
     driver: Driver | None = None
     conn: Connection | None = None
+
+    def make_conn() -> Connection:
+        if connect is not None:
+            return connect(target)
+        return Connection(target.device, target.host, creds or Credentials.from_environment())
+
     try:
         driver = driver_for(target.driver)
-        if connect is not None:
-            conn = connect(target)
-        else:
-            conn = Connection(target.device, target.host, creds or Credentials.from_environment())
+        conn = make_conn()
         conn.open()
         backup_text = driver.running(conn)
         result.backup = str(save_backup(target.device, backup_text, platform=target.driver,
@@ -97,34 +126,112 @@ def deploy_device(
         elif not commit:
             result.status = "would-change"
         else:
-            applied = True
+            sessions = [s for s in target.checks.get("adjacencies", []) if isinstance(s, dict)]
+            before = read_adjacencies(driver, conn) if sessions else {}
+            drill.point("before-apply", target.device)  # fault drills only: a no-op unless CAMPUSNET_DRILL
+            result.pushed = True
             driver.apply(conn, target.files, target)
+            drill.point("after-apply", target.device)
             failures = driver.post_checks(conn, target)
+            if sessions and not failures:
+                settled = _settled_peers(run, target.device)
+                failures += check_adjacencies(driver, conn, sessions, before, settled, result)
             if fail_post_check:
                 failures.append("forced post-check failure (--fail-post-check)")
             if failures:
                 result.post_check_failures = failures
-                _rollback(driver, conn, backup_text, result)
+                conn = _rollback(driver, conn, make_conn, backup_text, result)
             else:
                 result.status = "changed"
-    except CampusnetError as exc:
-        result.error = str(exc)
-        result.status = "failed"
-        if applied and driver and conn and backup_text is not None:
-            _rollback(driver, conn, backup_text, result)
     except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = str(exc) if isinstance(exc, CampusnetError) else f"{type(exc).__name__}: {exc}"
         result.status = "failed"
-        if applied and driver and conn and backup_text is not None:
-            _rollback(driver, conn, backup_text, result)
+        if result.pushed and driver and backup_text is not None:
+            conn = _rollback(driver, conn, make_conn, backup_text, result)
     finally:
-        if conn:
-            conn.close()
+        _close(conn)
     result.seconds = round(time.monotonic() - t0, 2)
     if run:
         # where and how it was reached: `campusnet rollback` goes back to the same device with this run's backup
         run.record_device(target.device, {**result.as_summary(), "host": target.host, "driver": target.driver})
     return result
+
+
+def _close(conn: Connection | None) -> None:
+    if conn is not None:
+        with contextlib.suppress(Exception):  # closing a dead session must not hide why it died
+            conn.close()
+
+
+def _alive(conn: Connection | None) -> bool:
+    if conn is None:
+        return False
+    probe = getattr(conn, "alive", None)
+    try:
+        return bool(probe()) if callable(probe) else True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+# -- adjacencies ---------------------------------------------------------------------------------------------
+def read_adjacencies(driver: Driver, conn: Connection) -> dict[str, str]:
+    """``{"ospf <router-id>" | "bgp <address>": state}`` from the device (empty when the driver cannot tell)."""
+    reader = getattr(driver, "adjacencies", None)
+    return dict(reader(conn)) if callable(reader) else {}
+
+
+def adjacency_up(key: str, state: str) -> bool:
+    return state.startswith("Full") if key.startswith("ospf ") else state == "Established"
+
+
+def _settled_peers(run: Run | None, me: str) -> set[str]:
+    """Nodes of this run whose own deploy already ended as intended (their side of a session is configured)."""
+    if run is None:
+        return set()
+    return {d for d, rec in run.recorded().items() if d != me and rec.get("status") in ("changed", "unchanged")}
+
+
+def required_sessions(sessions: list[dict[str, Any]], before: dict[str, str], settled: set[str]
+                      ) -> list[tuple[str, str]]:
+    """The sessions the post-check waits for, each with why: ``[(key, reason)]``.
+
+    A session the intent implies is required when it was up before the push (the push must not break it),
+    or when it is new and its peer is directly connected and configured already: a lab-made node (a
+    provider stub: ``lab up`` configured it) or a node this run has already deployed. Any other new session
+    (a peer not deployed yet — day 0 — or reached over several hops) is left to ``verify``."""
+    out: list[tuple[str, str]] = []
+    for s in sessions:
+        key = f"{s.get('proto')} {s.get('peer')}"
+        peer = s.get("node") or "?"
+        if adjacency_up(key, before.get(key, "")):
+            out.append((key, f"{peer}, up before the push"))
+        elif s.get("direct") and s.get("stub"):
+            out.append((key, f"{peer}, a lab-made peer"))
+        elif s.get("direct") and s.get("node") in settled:
+            out.append((key, f"{peer}, deployed already in this run"))
+    return out
+
+
+def check_adjacencies(driver: Driver, conn: Connection, sessions: list[dict[str, Any]], before: dict[str, str],
+                      settled: set[str], result: DeviceResult | None = None, *,
+                      timeout: float | None = None) -> list[str]:
+    """Poll until every required session is up or ``timeout`` (default :data:`ADJACENCY_TIMEOUT`) passes."""
+    want = required_sessions(sessions, before, settled)
+    if not want:
+        return []
+    limit = ADJACENCY_TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + limit
+    while True:
+        now = read_adjacencies(driver, conn)
+        down = [(k, why) for k, why in want if not adjacency_up(k, now.get(k, ""))]
+        if not down or time.monotonic() >= deadline:
+            break
+        time.sleep(ADJACENCY_POLL)
+    if result is not None:
+        result.adjacencies = {k: now.get(k, "absent") for k, _ in want}
+    names = {"ospf": "OSPF neighbour", "bgp": "BGP session"}
+    return [f"{names.get(k.split()[0], k.split()[0])} {k.split()[1]} ({why}) is {now.get(k) or 'absent'}, "
+            f"not {'Full' if k.startswith('ospf') else 'Established'}, {limit:g} s after the push" for k, why in down]
 
 
 def count_diff_lines(diff: str) -> int:
@@ -151,17 +258,96 @@ def restore_and_prove(driver: Driver, conn: Connection, backup_text: str) -> str
     return normalised_diff(driver, driver.running(conn), backup_text, "after restore", "backup")
 
 
-def _rollback(driver: Driver, conn: Connection, backup_text: str, result: DeviceResult) -> None:
-    """Restore the backup and prove it: the running config must equal the backup again."""
-    try:
-        if restore_and_prove(driver, conn, backup_text):
-            result.status = "failed"
-            result.error = (result.error or "") + " | rollback did not restore the backup exactly"
+def _rollback(driver: Driver, conn: Connection | None, make_conn: Callable[[], Connection], backup_text: str,
+              result: DeviceResult) -> Connection | None:
+    """Restore the backup and prove it (the running config must equal the backup again).
+
+    When the session is gone (SSH dropped mid-push) or a restore attempt fails, reconnect and try again:
+    :data:`ROLLBACK_ATTEMPTS` attempts, waiting :data:`ROLLBACK_BACKOFF` between them. A rollback that never
+    takes ends in ``rollback-failed`` with every attempt's error. Returns the connection in use (or None)."""
+    errors: list[str] = []
+    for attempt in range(ROLLBACK_ATTEMPTS):
+        result.rollback_attempts = attempt + 1
+        try:
+            if not _alive(conn):
+                _close(conn)
+                conn = None
+                conn = make_conn()
+                conn.open()
+            assert conn is not None
+            left = restore_and_prove(driver, conn, backup_text)
+        except Exception as exc:  # noqa: BLE001 - retried, then reported in full
+            errors.append(f"attempt {attempt + 1}: {exc if isinstance(exc, CampusnetError) else repr(exc)}")
+            _close(conn)
+            conn = None
+            if attempt + 1 < ROLLBACK_ATTEMPTS:
+                time.sleep(ROLLBACK_BACKOFF[min(attempt, len(ROLLBACK_BACKOFF) - 1)])
+            continue
+        if left:
+            result.status = "rollback-failed"
+            result.error = _join(result.error, "rollback did not restore the backup exactly; still different:\n"
+                                 + left)
         else:
             result.status = "rolled-back"
-    except Exception as exc:  # noqa: BLE001
-        result.status = "failed"
-        result.error = (result.error or "") + f" | rollback failed: {exc}"
+        return conn
+    result.status = "rollback-failed"
+    result.error = _join(result.error, f"rollback failed after {ROLLBACK_ATTEMPTS} attempts (reconnecting each "
+                         "time): " + "; ".join(errors) + f"; the device's backup is {result.backup}")
+    return None
+
+
+def _join(first: str | None, more: str) -> str:
+    return f"{first} | {more}" if first else more
+
+
+class StageGuard:
+    """Staged pushes across threads: ``canary`` devices first, and a halt after ``max_failures`` failures.
+
+    Every device asks :meth:`may_start` before it begins; once the run is halted the answer is no, and the
+    device is recorded as ``skipped`` (nothing read, nothing written). Devices already started finish."""
+
+    def __init__(self, *, max_failures: int = 0):
+        self.max_failures = max_failures
+        self.failures = 0
+        self.halted: str | None = None
+        self._lock = threading.Lock()
+
+    def may_start(self) -> bool:
+        with self._lock:
+            return self.halted is None
+
+    def done(self, result: DeviceResult) -> None:
+        with self._lock:
+            if result.status in FAILURE_STATUSES:
+                self.failures += 1
+                if self.max_failures and self.failures >= self.max_failures and self.halted is None:
+                    self.halted = f"run halted after {self.failures} failed device(s) (--max-failures " \
+                                  f"{self.max_failures})"
+
+    def halt(self, why: str) -> None:
+        with self._lock:
+            self.halted = self.halted or why
+
+    def skipped(self, target: DeployTarget, run: Run | None) -> DeviceResult:
+        res = DeviceResult(target.device, "skipped", error=f"not started: {self.halted}")
+        if run:
+            run.record_device(target.device, {**res.as_summary(), "host": target.host, "driver": target.driver})
+        return res
+
+
+def staged(targets: list[DeployTarget], canary: int) -> list[list[DeployTarget]]:
+    """The stages of a run: the first ``canary`` targets, then the rest (one stage without a canary)."""
+    if canary < 0:
+        raise CampusnetError("E474", f"must be 0 or more devices, not {canary}", obj="deploy", field="--canary")
+    if canary and canary < len(targets):
+        return [targets[:canary], targets[canary:]]
+    return [targets]
+
+
+def canary_verdict(stage: list[DeviceResult]) -> str | None:
+    """Why the run stops after its canary stage (None: it goes on)."""
+    bad = [f"{r.device} {r.status}" for r in stage if r.status in FAILURE_STATUSES]
+    return f"canary failed ({', '.join(bad)}): the rest was not pushed" if bad else None
 
 
 def deploy_many(
@@ -172,17 +358,46 @@ def deploy_many(
     workers: int = 8,
     progress: Callable[[DeviceResult], None] | None = None,
     fail_post_check_on: frozenset[str] = frozenset(),
+    canary: int = 0,
+    max_failures: int = 0,
+    creds: Credentials | None = None,
+    connect: ConnectFn | None = None,
 ) -> list[DeviceResult]:
-    """Deploy in parallel (threads; the work is SSH round trips). Returns results in target order."""
-    creds = Credentials.from_environment()
+    """Deploy in parallel (threads; the work is SSH round trips). Returns results in target order.
+
+    With ``commit``: ``canary`` devices are pushed first (in parallel) and the rest only when none of them
+    failed; ``max_failures`` halts the run after that many failed devices. Devices not started are
+    ``skipped``."""
+    if max_failures < 0:
+        raise CampusnetError("E474", f"must be 0 or more devices, not {max_failures}", obj="deploy",
+                             field="--max-failures")
+    if connect is None:
+        creds = creds or Credentials.from_environment()
+    guard = StageGuard(max_failures=max_failures if commit else 0)
 
     def one(t: DeployTarget) -> DeviceResult:
-        r = deploy_device(t, commit=commit, run=run, creds=creds, fail_post_check=t.device in fail_post_check_on)
+        if not guard.may_start():
+            return guard.skipped(t, run)
+        r = deploy_device(t, commit=commit, run=run, creds=creds, connect=connect,
+                          fail_post_check=t.device in fail_post_check_on)
+        guard.done(r)
         if progress:
             progress(r)
         return r
 
+    by_device: dict[str, DeviceResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(one, targets))
+        for stage in staged(targets, canary if commit else 0):
+            results = list(pool.map(one, stage))
+            by_device.update((r.device, r) for r in results)
+            why = canary_verdict(results) if len(by_device) < len(targets) else None
+            if why:
+                guard.halt(why)
+    run.extra["staging"] = staging_record(canary if commit else 0, max_failures if commit else 0, guard)
+    run.save_meta()
     run.write_summary()
-    return results
+    return [by_device[t.device] for t in targets]
+
+
+def staging_record(canary: int, max_failures: int, guard: StageGuard) -> dict[str, object]:
+    return {"canary": canary, "max_failures": max_failures, "halted": guard.halted}

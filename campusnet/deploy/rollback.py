@@ -4,14 +4,20 @@ The deploy's own rollback is automatic and per device (a failed post-check). Thi
 run succeeded, but something its post-checks and ``verify`` do not see is wrong, and the on-call engineer
 wants the network back as it was *before that run* — now, before the data in NetBox is fixed.
 
-For every device the run ``changed`` (or left ``failed``) it takes the backup that run made before pushing
-(``runs/<run>/devices/<device>.json`` → ``backup``) and, per device, in parallel:
+``--commit`` first passes the deploy gate (:mod:`campusnet.deploy.gate`: the validation rules over the
+devices in scope, read from NetBox; ``--force`` overrides, and rolls back even when NetBox cannot be read)
+and takes the devices' locks (:mod:`campusnet.deploy.lock`), exactly like ``deploy``.
+
+For every device the run pushed to (``changed``, ``failed`` after the push, ``rollback-failed``; a
+``rolled-back`` device is normally back already: it shows ``unchanged``) it takes the backup that run made
+before pushing (``runs/<run>/devices/<device>.json`` → ``backup``) and, per device, in parallel:
 
 1. backs up the running configuration again (nothing is lost: a rollback can itself be rolled back);
 2. diffs running against the backup (canonical sections, as the driver reads them);
 3. stops there without ``commit`` (status ``would-restore``), or restores the backup through the driver
    and **proves** it: the running configuration read back must equal the backup (status ``restored``;
-   ``failed`` with what is still different otherwise).
+   ``rollback-failed`` with what is still different, or why the restore broke, otherwise; ``failed``
+   when the device could not even be read).
 
 A rollback is a run of its own (``extra.rollback_of``), so the report and ``.campusnet/runs/`` show it.
 NetBox still holds the new intent afterwards: ``verify`` reports the restored devices as drift until the
@@ -22,19 +28,27 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from campusnet.deploy.drivers import driver_for
 from campusnet.deploy.engine import count_diff_lines, normalised_diff, restore_and_prove, status_counts
-from campusnet.deploy.store import Run, runs_dir, save_backup
+from campusnet.deploy.gate import GateResult, check_gate, scope_devices
+from campusnet.deploy.lock import acquire
+from campusnet.deploy.store import Run, new_run_id, runs_dir, save_backup
 from campusnet.deploy.transport import Connection, Credentials
 from campusnet.errors import CampusnetError
 
-#: a device's status in the run being rolled back → it has something to roll back
-ROLL_BACK_FROM = ("changed", "failed")
+if TYPE_CHECKING:
+    from campusnet.sot.models import Snapshot
+
+#: a device's status in the run being rolled back → it may have something to roll back (records written
+#: before ``pushed`` existed; newer ones say whether anything was written to the device)
+ROLL_BACK_FROM = ("changed", "failed", "rollback-failed")
+PUSHED_STATUSES = ("changed", "rolled-back", "rollback-failed")
 
 
 @dataclass(frozen=True)
@@ -48,7 +62,7 @@ class RollbackItem:
 @dataclass
 class RollbackResult:
     device: str
-    status: str  # unchanged | would-restore | restored | failed
+    status: str  # unchanged | would-restore | restored | rollback-failed | failed
     backup: str  # what it was restored to
     pre_rollback_backup: str | None = None
     diff: str = ""
@@ -66,18 +80,51 @@ def _run_dirs() -> list[Path]:
     return sorted((p for p in d.iterdir() if (p / "run.json").exists()), key=lambda p: p.name) if d.exists() else []
 
 
+def pushed(rec: dict[str, Any]) -> bool:
+    """Whether a deploy run wrote anything to this device (it has something a rollback can undo)."""
+    if "pushed" in rec:
+        return bool(rec["pushed"])
+    return rec.get("status") in ("changed", "failed", "rollback-failed")  # a record from before ``pushed``
+
+
+def _devices_of(run_path: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for f in sorted((run_path / "devices").glob("*.json")):
+        try:
+            out[f.stem] = json.loads(f.read_text())
+        except (OSError, ValueError) as exc:
+            raise CampusnetError("E477", f"unreadable device record {f.name}: {exc}", obj=run_path.name,
+                                 field=f"devices/{f.name}") from None
+    return out
+
+
+def _meta(run_path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads((run_path / "run.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise CampusnetError("E477", f"unreadable run record run.json: {exc}", obj=run_path.name,
+                             field="run.json") from None
+    if not isinstance(meta, dict):
+        raise CampusnetError("E477", "run.json is not a JSON object", obj=run_path.name, field="run.json")
+    return meta
+
+
 def find_run(run_id: str) -> Path:
-    """``latest``: the newest committed deploy run that changed a device (rollbacks excluded)."""
+    """``latest``: the newest committed deploy run that pushed anything to a device — whatever its outcome
+    (failed and rolled-back runs included; rollback runs and dry runs excluded; unreadable records skipped)."""
     if run_id == "latest":
         for p in reversed(_run_dirs()):
-            meta = json.loads((p / "run.json").read_text())
-            if meta.get("commit") and not meta.get("extra", {}).get("rollback_of") and any(
-                    json.loads(f.read_text()).get("status") == "changed" for f in (p / "devices").glob("*.json")):
-                return p
-        raise CampusnetError("E460", "no committed deploy run that changed a device", obj=str(runs_dir()),
+            try:
+                meta = _meta(p)
+                if meta.get("commit") and not meta.get("extra", {}).get("rollback_of") and any(
+                        pushed(rec) for rec in _devices_of(p).values()):
+                    return p
+            except CampusnetError:
+                continue  # a corrupt run is named when asked for by id; `latest` looks further back
+        raise CampusnetError("E460", "no committed deploy run that pushed to a device", obj=str(runs_dir()),
                              field="--run")
     path = runs_dir() / run_id
-    if not (path / "run.json").exists():
+    if "/" in run_id or run_id.startswith(".") or not (path / "run.json").exists():
         known = ", ".join(p.name for p in _run_dirs()[-5:]) or "none"
         raise CampusnetError("E460", f"no such deploy run (latest: {known})", obj=run_id, field="--run")
     return path
@@ -91,8 +138,8 @@ def _lab_addresses() -> dict[str, str]:
 
 
 def rollback_items(run_path: Path, limit: list[str] | None = None) -> list[RollbackItem]:
-    devices = {f.stem: json.loads(f.read_text()) for f in sorted((run_path / "devices").glob("*.json"))}
-    if json.loads((run_path / "run.json").read_text()).get("commit") is False:
+    devices = _devices_of(run_path)
+    if _meta(run_path).get("commit") is False:
         raise CampusnetError("E461", "a dry run pushed nothing: nothing to roll back", obj=run_path.name,
                              field="--run")
     if limit:
@@ -105,7 +152,7 @@ def rollback_items(run_path: Path, limit: list[str] | None = None) -> list[Rollb
     for name, rec in sorted(devices.items()):
         if limit and name not in limit:
             continue
-        if rec.get("status") not in ROLL_BACK_FROM or not rec.get("backup"):
+        if not pushed(rec) or not rec.get("backup"):
             continue
         backup = Path(rec["backup"])
         if not backup.exists():
@@ -121,14 +168,16 @@ def rollback_items(run_path: Path, limit: list[str] | None = None) -> list[Rollb
     return items
 
 
-def rollback_device(item: RollbackItem, *, commit: bool, run: Run | None, creds: Credentials) -> RollbackResult:
+def rollback_device(item: RollbackItem, *, commit: bool, run: Run | None, creds: Credentials,
+                    connect: Callable[[RollbackItem], Connection] | None = None) -> RollbackResult:
     t0 = time.monotonic()
     res = RollbackResult(item.device, "failed", str(item.backup))
     conn = None
+    restoring = False
     try:
         driver = driver_for(item.driver)
         target_text = item.backup.read_text()
-        conn = Connection(item.device, item.host, creds)
+        conn = connect(item) if connect is not None else Connection(item.device, item.host, creds)
         conn.open()
         running = driver.running(conn)
         res.pre_rollback_backup = str(save_backup(item.device, running, platform=item.driver,
@@ -139,14 +188,16 @@ def rollback_device(item: RollbackItem, *, commit: bool, run: Run | None, creds:
             res.status = "unchanged"
         elif not commit:
             res.status = "would-restore"
-        elif left := restore_and_prove(driver, conn, target_text):
-            res.error = "restored, but the running configuration still differs from the backup:\n" + left
         else:
-            res.status = "restored"
-    except CampusnetError as exc:
-        res.error = str(exc)
+            restoring = True
+            if left := restore_and_prove(driver, conn, target_text):
+                res.status = "rollback-failed"
+                res.error = "restored, but the running configuration still differs from the backup:\n" + left
+            else:
+                res.status = "restored"
     except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others
-        res.error = f"{type(exc).__name__}: {exc}"
+        res.error = str(exc) if isinstance(exc, CampusnetError) else f"{type(exc).__name__}: {exc}"
+        res.status = "rollback-failed" if restoring else "failed"
     finally:
         if conn:
             conn.close()
@@ -163,29 +214,70 @@ class RollbackSummary:
     rolled_back_run: str
     results: list[RollbackResult]
 
+    gate: GateResult | None = None
+
     @property
     def failed(self) -> bool:
-        return any(r.status == "failed" for r in self.results)
+        return any(r.status in ("failed", "rollback-failed") for r in self.results)
 
     def counts(self) -> dict[str, int]:
         return status_counts(self.results)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run.run_id, "rollback_of": self.rolled_back_run, "counts": self.counts(),
+                "gate": self.gate.as_record() if self.gate else None,
                 "devices": {r.device: r.as_summary() for r in self.results}}
 
 
-def run_rollback(run_id: str, *, commit: bool, limit: list[str] | None = None, workers: int = 8) -> RollbackSummary:
+def rollback_gate(nodes: list[str], *, commit: bool, force: bool, snapshot: Path | None = None,
+                  branch: str | None = None, source: Snapshot | None = None) -> GateResult:
+    """The deploy gate for a rollback's devices. NetBox unreadable: refused (E471 family: the read's own
+    error) unless ``force`` or a dry run, which go on and record why the rules did not run."""
+    from campusnet.lab.plan import plan_from_snapshot
+
+    try:
+        if source is None:
+            from campusnet import settings
+            from campusnet.sot import load_or_read
+
+            target = None
+            if snapshot is None:
+                target = settings.netbox_target()
+                if branch:
+                    target = target.with_branch(branch)
+            source = load_or_read(snapshot, target)
+        devices = scope_devices(plan_from_snapshot(source), nodes)
+    except CampusnetError as exc:
+        if commit and not force:
+            raise CampusnetError("E471", f"the validation rules cannot run ({exc}): nothing was restored. "
+                                 "Roll back without the gate with --force", obj=f"rollback of {', '.join(nodes)}",
+                                 field="data") from None
+        return GateResult("rollback", sorted(nodes), forced=force, commit=commit, error=str(exc))
+    return check_gate(source, devices, action="rollback", force=force, commit=commit)
+
+
+def run_rollback(run_id: str, *, commit: bool, limit: list[str] | None = None, workers: int = 8,
+                 force: bool = False, wait: float = 0.0, snapshot: Path | None = None, branch: str | None = None,
+                 source: Snapshot | None = None, accept_new_host_keys: bool | None = None,
+                 connect: Callable[[RollbackItem], Connection] | None = None) -> RollbackSummary:
     path = find_run(run_id)
     items = rollback_items(path, limit)
     if not items:
-        raise CampusnetError("E461", "the run changed no device (or --limit left none): nothing to roll back",
+        raise CampusnetError("E461", "the run pushed to no device (or --limit left none): nothing to roll back",
                              obj=path.name, field="--run")
-    run = Run.new(commit=commit)
-    run.extra["rollback_of"] = path.name
-    run.save_meta()
-    creds = Credentials.from_environment()
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda i: rollback_device(i, commit=commit, run=run, creds=creds), items))
-    run.write_summary()
-    return RollbackSummary(run, path.name, results)
+    gate = rollback_gate([i.device for i in items], commit=commit, force=force, snapshot=snapshot, branch=branch,
+                         source=source)
+    run_id_new = new_run_id()
+    with acquire([i.device for i in items], run_id=run_id_new, action="rollback" if commit else "rollback dry run",
+                 wait=wait):
+        run = Run.new(commit=commit, run_id=run_id_new)
+        run.extra["rollback_of"] = path.name
+        run.extra["gate"] = gate.as_record()
+        run.extra["forced"] = gate.overridden
+        run.save_meta()
+        creds = Credentials.from_environment(accept_new=accept_new_host_keys)
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            results = list(pool.map(lambda i: rollback_device(i, commit=commit, run=run, creds=creds,
+                                                              connect=connect), items))
+        run.write_summary()
+    return RollbackSummary(run, path.name, results, gate)

@@ -1,4 +1,5 @@
-"""One deploy run over the lab: targets from intent, Nornir (or a thread pool) over the engine."""
+"""One deploy run over the lab: targets from intent, the gate, the device locks, Nornir (or a thread pool)
+over the engine."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from campusnet.deploy.engine import DeviceResult, deploy_many, status_counts
-from campusnet.deploy.store import Run
+from campusnet.deploy.engine import (
+    PROBLEM_STATUSES,
+    DeviceResult,
+    StageGuard,
+    canary_verdict,
+    deploy_many,
+    staged,
+    staging_record,
+    status_counts,
+)
+from campusnet.deploy.gate import GateResult, check_gate, scope_devices
+from campusnet.deploy.lock import acquire
+from campusnet.deploy.store import Run, new_run_id
 from campusnet.deploy.targets import lab_targets
 from campusnet.deploy.transport import Credentials
 from campusnet.errors import CampusnetError
@@ -18,45 +30,64 @@ from campusnet.pipeline import Pipeline
 class DeploySummary:
     run: Run
     results: list[DeviceResult] = field(default_factory=list)
+    gate: GateResult | None = None
 
     @property
     def failed(self) -> bool:
-        return any(r.status in ("failed", "rolled-back") for r in self.results)
+        return any(r.status in PROBLEM_STATUSES for r in self.results)
 
     def counts(self) -> dict[str, int]:
         return status_counts(self.results)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run.run_id, "path": str(self.run.path), "counts": self.counts(),
+                "gate": self.gate.as_record() if self.gate else None,
+                "staging": self.run.extra.get("staging"),
                 "devices": {r.device: r.as_summary() for r in self.results}}
 
 
 def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path | None = None,
                branch: str | None = None, via: str = "nornir", workers: int = 8,
-               fail_post_check_on: frozenset[str] = frozenset(), pipeline: Pipeline | None = None) -> DeploySummary:
+               fail_post_check_on: frozenset[str] = frozenset(), pipeline: Pipeline | None = None,
+               force: bool = False, wait: float = 0.0, canary: int = 0, max_failures: int = 0,
+               accept_new_host_keys: bool | None = None) -> DeploySummary:
+    """Gate → lock → back up, diff, (commit) push. Raises :class:`~campusnet.deploy.gate.GateRefused` (E470)
+    before any SSH session when the data in scope breaks a rule and ``force`` is not set, and E472/E473
+    when another deploy or rollback holds one of the devices."""
+    if canary < 0 or max_failures < 0:
+        raise CampusnetError("E474", f"must be 0 or more devices, not {min(canary, max_failures)}", obj="deploy",
+                             field="--canary" if canary < 0 else "--max-failures")
     pipe = pipeline or Pipeline.load(snapshot=snapshot, branch=branch)
     targets = lab_targets(pipe.plan, pipe.intents, only=limit)
     if limit and not targets:
         raise CampusnetError("E424", f"--limit {' '.join(limit)} matches no lab node")
     if not targets:
         raise CampusnetError("E425", "no lab device to deploy: tag devices `lab` in NetBox")
-    run = Run.new(commit=commit)
-    src = pipe.snapshot.source
-    run.extra["netbox"] = {"url": src.url, "read_at": str(src.read_at), "branch": src.branch,
-                           "netbox_version": src.netbox_version}
-    run.save_meta()
+    gate = check_gate(pipe.snapshot, scope_devices(pipe.plan, targets), action="deploy", force=force,
+                      commit=commit)
     ordered = [targets[k] for k in sorted(targets)]
-    if via == "direct":
-        results = deploy_many(ordered, commit=commit, run=run, workers=workers,
-                              fail_post_check_on=fail_post_check_on)
-        return DeploySummary(run, results)
-    results = _via_nornir(ordered, commit=commit, run=run, workers=workers, fail_post_check_on=fail_post_check_on)
-    run.write_summary()
-    return DeploySummary(run, results)
+    run_id = new_run_id()
+    with acquire(targets, run_id=run_id, action="deploy" if commit else "deploy dry run", wait=wait):
+        run = Run.new(commit=commit, run_id=run_id)
+        src = pipe.snapshot.source
+        run.extra["netbox"] = {"url": src.url, "read_at": str(src.read_at), "branch": src.branch,
+                               "netbox_version": src.netbox_version}
+        run.extra["gate"] = gate.as_record()
+        run.extra["forced"] = gate.overridden
+        run.save_meta()
+        creds = Credentials.from_environment(accept_new=accept_new_host_keys)
+        if via == "direct":
+            results = deploy_many(ordered, commit=commit, run=run, workers=workers, creds=creds,
+                                  fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures)
+            return DeploySummary(run, results, gate)
+        results = _via_nornir(ordered, commit=commit, run=run, workers=workers, creds=creds,
+                              fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures)
+        run.write_summary()
+        return DeploySummary(run, results, gate)
 
 
-def _via_nornir(targets: list[Any], *, commit: bool, run: Run, workers: int,
-                fail_post_check_on: frozenset[str]) -> list[DeviceResult]:
+def _via_nornir(targets: list[Any], *, commit: bool, run: Run, workers: int, creds: Credentials,
+                fail_post_check_on: frozenset[str], canary: int = 0, max_failures: int = 0) -> list[DeviceResult]:
     from nornir.core import Nornir
     from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
     from nornir.plugins.runners import ThreadedRunner
@@ -68,14 +99,25 @@ def _via_nornir(targets: list[Any], *, commit: bool, run: Run, workers: int,
                    for t in targets})
     nr = Nornir(inventory=Inventory(hosts=hosts, groups=Groups(), defaults=Defaults()),
                 runner=ThreadedRunner(num_workers=max(1, workers)))
-    agg = nr.run(task=deploy_config, targets=by_name, commit=commit, run=run, creds=Credentials.from_environment(),
-                 fail_post_check_on=fail_post_check_on)
-    results: list[DeviceResult] = []
-    for name in by_name:
-        mr = agg[name]
-        res = mr[0].result
-        if not isinstance(res, DeviceResult):  # the task itself raised: nornir holds the exception
-            res = DeviceResult(name, "failed", error=str(mr[0].exception or res))
-            run.record_device(name, res.as_summary())
-        results.append(res)
-    return results
+    guard = StageGuard(max_failures=max_failures if commit else 0)
+    results: dict[str, DeviceResult] = {}
+    for stage in staged(targets, canary if commit else 0):
+        names = {t.device for t in stage}
+        agg = nr.filter(filter_func=lambda h, names=names: h.name in names).run(
+            task=deploy_config, targets=by_name, commit=commit, run=run, creds=creds,
+            fail_post_check_on=fail_post_check_on, guard=guard)
+        done: list[DeviceResult] = []
+        for name in sorted(names):
+            mr = agg[name]
+            res = mr[0].result
+            if not isinstance(res, DeviceResult):  # the task itself raised: nornir holds the exception
+                res = DeviceResult(name, "failed", error=str(mr[0].exception or res))
+                run.record_device(name, res.as_summary())
+            done.append(res)
+            results[name] = res
+        why = canary_verdict(done) if len(results) < len(targets) else None
+        if why:
+            guard.halt(why)
+    run.extra["staging"] = staging_record(canary if commit else 0, max_failures if commit else 0, guard)
+    run.save_meta()
+    return [results[name] for name in by_name]

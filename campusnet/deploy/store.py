@@ -45,6 +45,11 @@ def save_backup(device: str, text: str, *, platform: str, run_id: str | None) ->
     return path
 
 
+def new_run_id() -> str:
+    """A run id before its run exists (the device locks name their holder by it)."""
+    return f"{utc_stamp()[:15]}Z-{secrets.token_hex(3)}"
+
+
 def latest_backup(device: str) -> Path | None:
     d = backups_dir() / path_component(device)
     files = sorted(d.glob("*.cfg")) if d.exists() else []
@@ -63,8 +68,8 @@ class Run:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def new(cls, *, commit: bool) -> Run:
-        run_id = f"{utc_stamp()[:15]}Z-{secrets.token_hex(3)}"
+    def new(cls, *, commit: bool, run_id: str | None = None) -> Run:
+        run_id = run_id or new_run_id()
         path = runs_dir() / run_id
         private_dir(path / "diffs")
         private_dir(path / "rendered")
@@ -87,6 +92,17 @@ class Run:
         self.devices[device] = data
         d = private_dir(self.path / "devices")
         write_private(d / f"{path_component(device)}.json", json.dumps(data, indent=2, default=str) + "\n")
+
+    def recorded(self) -> dict[str, dict[str, Any]]:
+        """Every device result recorded so far, by any process (the Ansible path runs one per host)."""
+        d = self.path / "devices"
+        out: dict[str, dict[str, Any]] = {}
+        for f in sorted(d.glob("*.json")) if d.exists() else []:
+            try:
+                out[f.stem] = json.loads(f.read_text())
+            except (OSError, ValueError):
+                continue  # being written right now: not settled yet
+        return out
 
     def write_diff(self, device: str, diff: str) -> None:
         write_private(private_dir(self.path / "diffs") / f"{path_component(device)}.diff", diff)

@@ -10,6 +10,7 @@ directory's PKI, made on first use): the text never enters the target's files or
 from __future__ import annotations
 
 from collections.abc import Iterable
+from ipaddress import ip_interface
 from typing import TYPE_CHECKING
 
 from campusnet import vpn as vpn_pki
@@ -90,7 +91,59 @@ def expected_up(intent: DeviceIntent) -> list[str]:
     return [i.name for i in intent.interfaces if i.kind == "ethernet" and i.enabled]
 
 
-def lab_target(node: str, host: str, intent: DeviceIntent) -> DeployTarget:
+def expected_adjacencies(node: str, plan: LabPlan, intents: dict[str, DeviceIntent]) -> list[dict[str, object]]:
+    """The routing sessions the intent implies for a node — the same set ``verify`` expects
+    (:func:`campusnet.verify.expect.expectations`) — each with its peer node, whether the peer is directly
+    connected, and whether it is a lab-made node (no intent: ``lab up`` configured it, a provider stub).
+
+    ``[{"proto": "ospf"|"bgp", "peer": router-id|address, "node": peer node|None, "direct": bool,
+    "stub": bool}]``; the engine decides which of them its post-check waits for."""
+    from campusnet.verify.expect import node_intents
+
+    by_node = node_intents(plan, intents)
+    it = by_node.get(node)
+    if it is None:
+        return []
+    node_of_device = {d: n.name for n in plan.nodes for d in n.devices}
+    rid_node = {str(x.ospf.router_id): name for name, x in by_node.items() if x.ospf}
+    addr_node: dict[str, str] = {}
+    for name, x in by_node.items():
+        for iface in x.interfaces:
+            v4 = getattr(iface, "ipv4", None)
+            if v4 is not None:
+                addr_node[str(v4.ip)] = name
+    for n in plan.nodes:
+        for i in n.interfaces:
+            if i.address:
+                addr_node.setdefault(str(ip_interface(i.address).ip), n.name)
+    connected = [v4.network for i in it.interfaces if i.kind not in ("loopback", "management")
+                 for v4 in [getattr(i, "ipv4", None)] if v4 is not None]
+    out: list[dict[str, object]] = []
+    if it.ospf:
+        for iface in it.interfaces:
+            ospf = getattr(iface, "ospf", None)
+            peer = getattr(iface, "peer", None)
+            if ospf is None or peer is None or ospf.passive or not peer.device:
+                continue
+            pnode = node_of_device.get(peer.device)
+            if pnode and pnode in by_node and by_node[pnode].ospf:
+                rid = str(by_node[pnode].ospf.router_id)  # type: ignore[union-attr]
+                if rid_node.get(rid) == pnode and not any(o["peer"] == rid for o in out):
+                    out.append({"proto": "ospf", "peer": rid, "node": pnode, "direct": True, "stub": False})
+    if it.bgp:
+        for nb in it.bgp.neighbors:
+            addr = str(nb.address)
+            pnode = addr_node.get(addr)
+            if nb.kind != "provider" and pnode is None:
+                continue  # not in the lab: verify does not expect it either
+            out.append({"proto": "bgp", "peer": addr, "node": pnode,
+                        "direct": nb.interface is not None or any(nb.address in net for net in connected),
+                        "stub": pnode is not None and pnode not in by_node})
+    return out
+
+
+def lab_target(node: str, host: str, intent: DeviceIntent,
+               adjacencies: list[dict[str, object]] | None = None) -> DeployTarget:
     emu = intent.emulation or intent
     if emu.platform != LAB_PLATFORM.slug:
         raise ValueError(f"{intent.hostname}: no lab emulation intent")
@@ -99,7 +152,7 @@ def lab_target(node: str, host: str, intent: DeviceIntent) -> DeployTarget:
     vpn_section, material = expected_vpn(emu, files)
     checks: dict[str, object] = {"ovs": expected_ovs(emu), "links": expected_links(emu),
                                  "addrs": expected_addrs(emu), "up": expected_up(emu), "daemons": daemons,
-                                 "vpn": vpn_section}
+                                 "vpn": vpn_section, "adjacencies": list(adjacencies or [])}
     if emu.vpn is not None and material:
         checks.update(vpn_material=material, vpn_listen=f"{emu.vpn.listen}:{emu.vpn.port}/{emu.vpn.proto}",
                       vpn_address=f"{emu.vpn.device} {emu.vpn.server_address}")
@@ -117,6 +170,7 @@ def lab_targets(plan: LabPlan, intents: dict[str, DeviceIntent], only: Iterable[
         for dev in node.devices:
             it = intents.get(dev)
             if it is not None and (it.emulation is not None or it.platform == LAB_PLATFORM.slug):
-                out[node.name] = lab_target(node.name, node.mgmt_address, it)
+                out[node.name] = lab_target(node.name, node.mgmt_address, it,
+                                            expected_adjacencies(node.name, plan, intents))
                 break
     return out

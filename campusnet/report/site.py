@@ -440,7 +440,8 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
         run_rows.append({"run_id": run.run_id, "file": f"{rid_file}.html", "started": run.summary.get("started", ""),
                          "commit": run.commit, "devices": len(run.devices),
                          "changed": statuses.get("changed", 0) + statuses.get("restored", 0),  # a rollback's
-                         "failed": statuses.get("failed", 0) + statuses.get("rolled-back", 0), "tests": tests})
+                         "failed": statuses.get("failed", 0) + statuses.get("rolled-back", 0)
+                         + statuses.get("rollback-failed", 0), "tests": tests})
     w.page("runs.html", "runs.html", "Deploy runs", runs=list(reversed(run_rows)))
 
     # ---- index, exports ---------------------------------------------------------------------------------

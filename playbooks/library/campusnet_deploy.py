@@ -1,10 +1,14 @@
 #!/usr/bin/python
 """Ansible module ``campusnet_deploy``: the deploy lifecycle with campusnet's library.
 
-``action: prepare`` (once, on the controller): read NetBox once, build the lab targets, open a run record;
-``action: device`` (per lab node, delegated to the controller): back up, diff, push, post-check, roll back —
-:func:`campusnet.deploy.engine.deploy_device`, exactly what the Nornir task calls;
-``action: finish``: write the run summary and fail when any device failed or was rolled back.
+``action: prepare`` (once, on the controller): read NetBox once, build the lab targets, run the deploy gate
+(the validation rules over the devices in scope: a violation fails the play before any SSH session unless
+``force: true``, which the run record keeps), open a run record;
+``action: device`` (per lab node, delegated to the controller): take the node's lock (``wait`` seconds at
+most), back up, diff, push, post-check, roll back — :func:`campusnet.deploy.engine.deploy_device`, exactly
+what the Nornir task calls;
+``action: finish``: write the run summary and fail when any device failed, was rolled back, or its
+rollback failed.
 """
 
 from __future__ import annotations
@@ -50,6 +54,19 @@ options:
     description: Force this node's post-check to fail (rollback rehearsal).
     type: bool
     default: false
+  force:
+    description: Push even when the validation rules find violations on the devices in scope (prepare); the
+      run record keeps forced=true and the violations.
+    type: bool
+    default: false
+  wait:
+    description: Seconds to wait for a node locked by another deploy or rollback (device); 0 refuses at once.
+    type: float
+    default: 0
+  accept_new_host_keys:
+    description: Learn the SSH host key of a node not in known_hosts (device); a changed key is still refused.
+    type: bool
+    default: false
 author: campusnet
 """
 
@@ -64,9 +81,12 @@ def main() -> None:
         "run": {"type": "path"},
         "node": {"type": "str"},
         "fail_post_check": {"type": "bool", "default": False},
+        "force": {"type": "bool", "default": False},
+        "wait": {"type": "float", "default": 0.0},
+        "accept_new_host_keys": {"type": "bool", "default": False},
     })
     try:
-        from campusnet.deploy.engine import DeployTarget, deploy_device
+        from campusnet.deploy.engine import FAILURE_STATUSES, PROBLEM_STATUSES, DeployTarget, deploy_device
         from campusnet.deploy.store import Run
         from campusnet.errors import CampusnetError
     except ImportError as exc:
@@ -84,9 +104,22 @@ def main() -> None:
             targets = lab_targets(pipe.plan, pipe.intents, only=p["limit"])
             if not targets:
                 module.fail_json(msg="no lab node to deploy (check --limit and the `lab` tag in NetBox)")
+            from campusnet.deploy.gate import GateRefused, check_gate, scope_devices
+
+            try:
+                gate = check_gate(pipe.snapshot, scope_devices(pipe.plan, targets), action="deploy",
+                                  force=p["force"], commit=p["commit"])
+            except GateRefused as refused:
+                module.fail_json(msg=str(refused) + ": " + "; ".join(
+                    f"{v.rule} {v.object_type} {v.object_name} field {v.field}: {v.message}"
+                    for v in refused.violations), code=refused.code,
+                    violations=[v.model_dump() for v in refused.violations])
+                return
             run = Run.new(commit=p["commit"])
             run.extra["via"] = "ansible"
             run.extra["netbox"] = {"url": pipe.snapshot.source.url, "read_at": str(pipe.snapshot.source.read_at)}
+            run.extra["gate"] = gate.as_record()
+            run.extra["forced"] = gate.overridden
             run.save_meta()
             tdir = private_dir(run.path / "targets")
             for name, t in targets.items():
@@ -94,15 +127,32 @@ def main() -> None:
                 with os.fdopen(fd, "w") as fh:
                     json.dump(dataclasses.asdict(t), fh)
             nodes = [{"name": n, "host": t.host} for n, t in sorted(targets.items())]
-            module.exit_json(changed=False, run=str(run.path), run_id=run.run_id, nodes=nodes)
+            module.exit_json(changed=False, run=str(run.path), run_id=run.run_id, nodes=nodes,
+                             violations=[v.model_dump() for v in gate.violations], forced=gate.overridden)
         elif p["action"] == "device":
             run = Run.open(Path(p["run"]))
             data = json.loads((run.path / "targets" / f"{p['node']}.json").read_text())
             target = DeployTarget(**data)
-            res = deploy_device(target, commit=run.commit, run=run, fail_post_check=p["fail_post_check"])
+            from campusnet.deploy.engine import DeviceResult
+            from campusnet.deploy.lock import acquire
+            from campusnet.deploy.transport import Credentials
+
+            # one process per node here: the lock is per node, held while this process deploys it
+            try:
+                lock = acquire([target.device], run_id=run.run_id, wait=p["wait"],
+                               action="deploy (ansible)" if run.commit else "deploy dry run (ansible)")
+                creds = Credentials.from_environment(accept_new=True) if p["accept_new_host_keys"] else None
+            except CampusnetError as busy:  # recorded, so that `finish` fails the run too
+                res = DeviceResult(target.device, "failed", error=str(busy))
+                run.record_device(target.device, {**res.as_summary(), "host": target.host, "driver": target.driver})
+                module.fail_json(msg=str(busy), code=busy.code, status="failed")
+                return
+            with lock:
+                res = deploy_device(target, commit=run.commit, run=run, fail_post_check=p["fail_post_check"],
+                                    creds=creds)
             out: dict[str, Any] = {"status": res.status, "diff_lines": res.diff_lines, "backup": res.backup,
                                    "error": res.error, "post_check_failures": res.post_check_failures}
-            failed = res.status in ("failed", "rolled-back")
+            failed = res.status in FAILURE_STATUSES
             if failed:
                 module.fail_json(msg=f"{p['node']}: {res.status}: {res.error or '; '.join(res.post_check_failures)}",
                                  **out)
@@ -111,12 +161,13 @@ def main() -> None:
             run = Run.open(Path(p["run"]))
             path = run.write_summary()
             summary = json.loads(path.read_text())
-            bad = {d: v["status"] for d, v in summary["devices"].items() if v["status"] in ("failed", "rolled-back")}
+            bad = {d: v["status"] for d, v in summary["devices"].items() if v["status"] in PROBLEM_STATUSES}
             counts: dict[str, int] = {}
             for v in summary["devices"].values():
                 counts[v["status"]] = counts.get(v["status"], 0) + 1
             if bad:
-                module.fail_json(msg=f"devices failed or rolled back: {bad}", counts=counts, summary=str(path))
+                module.fail_json(msg=f"devices failed, rolled back or not rolled back: {bad}", counts=counts,
+                                 summary=str(path))
             module.exit_json(changed=counts.get("changed", 0) > 0, counts=counts, summary=str(path))
     except CampusnetError as exc:
         module.fail_json(msg=str(exc), code=exc.code)

@@ -110,7 +110,7 @@ def test_forced_post_check_failure_rolls_back(monkeypatch: pytest.MonkeyPatch) -
 def test_rollback_that_does_not_take_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     drv = FakeDriver("old", checks=["bad"], restore_works=False)
     r = _run(monkeypatch, drv, commit=True)
-    assert r.status == "failed"
+    assert r.status == "rollback-failed"
     assert "rollback did not restore" in (r.error or "")
 
 

@@ -20,6 +20,7 @@ sections the same way (key material it cannot bring back: only its digest is in 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -304,6 +305,25 @@ class LinuxFrrDriver:
             if d not in daemons:
                 failures.append(f"FRR daemon {d} is not running")
         return failures
+
+    def adjacencies(self, conn: Connection) -> dict[str, str]:
+        """Routing sessions and their states: ``{"ospf <router-id>": "Full/DR", "bgp <address>": "Established"}``
+        (FRR's JSON, read as ``verify`` reads it: the same commands and parsers)."""
+        from campusnet.verify.checks import _bgp_peers, _ospf_neighbors
+
+        out: dict[str, str] = {}
+        daemons = conn.run("vtysh -c 'show daemons'").stdout.split()
+        if "ospfd" in daemons:
+            r = conn.run("vtysh -c 'show ip ospf neighbor json'")
+            if r.ok:
+                with contextlib.suppress(ValueError):
+                    out.update((f"ospf {rid}", st) for rid, st in _ospf_neighbors(r.stdout).items())
+        if "bgpd" in daemons:
+            r = conn.run("vtysh -c 'show bgp summary json'")
+            if r.ok:
+                with contextlib.suppress(ValueError):
+                    out.update((f"bgp {a}", st) for a, st in _bgp_peers(r.stdout).items())
+        return out
 
     def normalise(self, text: str) -> str:
         secs = _sections(text)
