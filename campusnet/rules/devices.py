@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from campusnet.intent.builder import CONFIGURED_STATUSES, UNCONFIGURED_ROLES
 from campusnet.platforms import REGISTRY
 from campusnet.rules.registry import Violation, rule
-from campusnet.rules.roles import is_end
+from campusnet.rules.roles import would_configure
 from campusnet.sot.models import Snapshot
-
-#: roles that are cabling or facilities, never configured, whatever their name says
-PASSIVE_ROLES = frozenset({"patch-panel", "odf", "cable-management"})
 
 
 def _missing_templates(slug: str) -> list[str]:
@@ -32,9 +28,7 @@ def platform_supported(snap: Snapshot) -> Iterator[Violation]:
     changed. End devices (servers, PDUs, hosts: ``campusnet/rules/roles.py``), patch panels, the roles the
     lab builds itself (``test-host``) and planned or offline devices are exempt."""
     for d in snap.devices:
-        if d.status not in CONFIGURED_STATUSES or d.role in UNCONFIGURED_ROLES:
-            continue
-        if is_end(d) or d.role in PASSIVE_ROLES:
+        if not would_configure(d):
             continue
         if d.platform is None:
             yield Violation(rule="platform-supported", object_type="dcim.device", object_name=d.name,

@@ -82,6 +82,16 @@ def no_asn_objects(s: Snapshot) -> Snapshot:
     return s.model_copy(update={"asns": ()})
 
 
+def asn_objects_deleted(s: Snapshot) -> Snapshot:
+    # what NetBox does when the ASN objects are deleted: the object custom field bgp_asn is emptied too
+    return s.model_copy(update={"asns": (), "devices": tuple(d.model_copy(update={"bgp_asn": None})
+                                                              for d in s.devices)})
+
+
+def leaf_asn_emptied(s: Snapshot) -> Snapshot:
+    return patch(s, "devices", "yt-dc-leaf4", bgp_asn=None)
+
+
 def asn_not_in_ipam(s: Snapshot) -> Snapshot:
     return patch(s, "devices", "yt-dc-leaf4", bgp_asn=65999)
 
@@ -239,6 +249,14 @@ CASES = [
                  id="prefix-inside-mgmt-subnet"),
     pytest.param(leaf_takes_spine_asn, "ebgp-asn-distinct", LEAF3_SPINES, id="ebgp-asn-collision-leaf-spine"),
     pytest.param(no_asn_objects, "bgp-asn-defined", ASN_DEVICES, id="no-asn-objects-in-netbox"),
+    pytest.param(asn_objects_deleted, "bgp-asn-defined",
+                 {("dcim.device", d, "custom_fields.bgp_asn") for d in (
+                     "yt-core-1", "yt-dc-leaf1", "yt-dc-leaf2", "yt-dc-leaf3", "yt-dc-leaf4", "yt-dc-spine1",
+                     "yt-dc-spine2", "yt-dmz-vpn1")}, id="asn-objects-deleted-custom-field-emptied"),
+    pytest.param(leaf_asn_emptied, "ebgp-asn-distinct",
+                 {(IF, "yt-dc-leaf4:100GE1/0/1 <-> yt-dc-spine1:100GE1/0/4", "custom_fields.bgp_asn"),
+                  (IF, "yt-dc-leaf4:100GE1/0/2 <-> yt-dc-spine2:100GE1/0/4", "custom_fields.bgp_asn")},
+                 id="routed-link-without-ospf-or-asn"),
     pytest.param(platform_outside_registry, "platform-supported", {("dcim.device", "jpl-b03-as1", "platform")},
                  id="platform-outside-registry"),
     pytest.param(network_device_without_platform, "platform-supported", {("dcim.device", "yt-b02-as1", "platform")},
