@@ -322,3 +322,22 @@ def test_run_records_use_safe_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(CampusnetError, match="E322"):
         save_backup("../x", "text", platform="huawei-vrp", run_id=None)
     assert not list(tmp_path.rglob("pwned*")) and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("netbox_name", ["Eth1/0/1:2", "GE0/0/1.100", "GigabitEthernet0/0/1", "Port-Channel1",
+                                         "xe-0/0/0", "Ten-GigabitEthernet1/0/49", "HundredGigE1/0/1/3:2-extra-long",
+                                         "a1", "9/9"])
+def test_every_allowed_interface_name_maps_to_a_safe_lab_word(netbox_name: str) -> None:
+    """The lab's Linux names (emulation intent and veths) are plain shell words for every name E221 lets in."""
+    from campusnet.lab.names import linux_ifname, valid_linux_ifname
+    from campusnet.platforms import LAB_PLATFORM
+
+    assert name_problem(netbox_name, "interface") is None
+    lab = linux_ifname(netbox_name, device="d")
+    assert valid_linux_ifname(lab) and shell_word(lab) == lab
+    try:
+        emu = LAB_PLATFORM.ethernet_name(netbox_name)
+    except CampusnetError as exc:  # a name the platform cannot shorten: refused with its own code, never unsafe
+        assert exc.code == "E302"
+    else:
+        assert shell_word(emu) == emu
