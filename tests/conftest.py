@@ -2,7 +2,9 @@
 
 Integration tests read a real NetBox: the local one (brought up and seeded once per session; stopped at
 the end if this session started it) or the one named by NETBOX_URL/NETBOX_TOKEN. With CI=true nothing
-that needs NetBox or the lab may skip: a missing service is a failure.
+that needs NetBox or the lab may skip: a missing service is a failure. Tests never write to a NetBox
+named by NETBOX_URL unless CAMPUSNET_TESTS_MAY_WRITE=1: every writing test asks for ``netbox`` (seeded)
+or ``netbox_writable``, and those skip (fail on CI) without the opt-in.
 """
 
 from __future__ import annotations
@@ -39,11 +41,43 @@ def netbox_up() -> Iterator[NetBoxTarget]:
         nb.down()
 
 
+MAY_WRITE = "CAMPUSNET_TESTS_MAY_WRITE"
+
+
+def may_write() -> str | None:
+    """None when tests may write to the NetBox they use, else why not. The local NetBox is the tests' own;
+    a NetBox named by NETBOX_URL is the user's (perhaps production): tests write to it (seed, branches,
+    test objects) only when the user opts in with CAMPUSNET_TESTS_MAY_WRITE=1."""
+    if not _external() or os.environ.get(MAY_WRITE) == "1":
+        return None
+    return (f"this test writes to NetBox (seed, branches, test objects) and NETBOX_URL names "
+            f"{os.environ['NETBOX_URL']}: set {MAY_WRITE}=1 to allow writing there, or unset NETBOX_URL "
+            "to use the local NetBox")
+
+
+def require_write() -> None:
+    """Skip a writing test (off CI) or fail it (on CI, nothing may skip) when writing is not allowed."""
+    why = may_write()
+    if why:
+        if ON_CI:
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
-def netbox(netbox_up: NetBoxTarget) -> NetBoxTarget:
-    """A running NetBox holding the reference campus (seeded once per session, idempotently)."""
+def netbox_writable(netbox_up: NetBoxTarget) -> NetBoxTarget:
+    """A running NetBox that this test may write to (see :func:`may_write`); no data guaranteed."""
+    require_write()
+    return netbox_up
+
+
+@pytest.fixture(scope="session")
+def netbox(netbox_writable: NetBoxTarget) -> NetBoxTarget:
+    """A running NetBox holding the reference campus (seeded once per session, idempotently: a write,
+    so only where tests may write)."""
     from campusnet.design.seed import seed
 
+    netbox_up = netbox_writable
     report = seed(netbox_up, settings.inventory_dir() / "campus")
     assert not report.errors, report.errors
     return netbox_up

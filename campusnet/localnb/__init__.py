@@ -80,6 +80,16 @@ class LocalNetBox:
         if not pg.initialised():
             log(f"initialising PostgreSQL cluster in {pg.data_dir}")
             pg.init(srv.secret("pg_superuser_password", 32))
+        if pg.pid() and not _safe(pg.durable):
+            # started by an older campusnet with fsync off: restart it durable, unless NetBox is serving
+            # (a restart under a running NetBox fails its requests and jobs): then say how
+            if srv.web_pid():
+                log("warning: PostgreSQL runs with fsync off (started by an older campusnet); "
+                    "`campusnet netbox down` then `campusnet netbox up` restarts it durable")
+            else:
+                log("restarting PostgreSQL with fsync, synchronous_commit and full_page_writes on")
+                srv.stop()  # the RQ worker holds connections
+                pg.stop()
         pg.start()
         pg.wait_ready()
         rd.start()
@@ -151,6 +161,7 @@ class LocalNetBox:
             "pids": {"gunicorn": web, "rqworker": srv.worker_pid(), "postgres": pg.pid(), "redis": rd.pid()},
             "ports": dict(self.ports),
             "postgres_data": str(pg.data_dir),
+            "postgres_durable": bool(pg.pid()) and _safe(pg.durable),
             "schema_cache": str(self.schema_cache()),
             "schema_cache_present": self.schema_cache().exists(),
         }

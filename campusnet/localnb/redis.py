@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from campusnet.errors import CampusnetError
+from campusnet.private import write_private
 from campusnet.procs import read_pid, spawn, stop_pid, wait_for
 
 
@@ -31,14 +32,14 @@ class Redis:
         if not exe:
             raise CampusnetError("E168", "redis-server not found: install Debian's redis-server package")
         self.base.mkdir(parents=True, exist_ok=True)
-        conf = self.base / "redis.conf"
-        conf.write_text(
-            f"bind 127.0.0.1\nport {self.port}\nprotected-mode yes\nrequirepass {self.password}\n"
-            f"dir {self.base}\nsave \"\"\nappendonly no\ndaemonize no\n"
-        )
-        conf.chmod(0o600)
-        spawn([exe, str(conf)], pidfile=self.pidfile, logfile=self.base / "redis.log")
+        conf = write_private(self.base / "redis.conf",  # the password lives here (0600), never in argv
+                             f"bind 127.0.0.1\nport {self.port}\nprotected-mode yes\nrequirepass {self.password}\n"
+                             f"dir {self.base}\nsave \"\"\nappendonly no\ndaemonize no\n")
+        spawn(self.argv(exe, conf), pidfile=self.pidfile, logfile=self.base / "redis.log")
         wait_for(self.ping, timeout=20, what="Redis")
+
+    def argv(self, exe: str, conf: Path) -> list[str]:
+        return [exe, str(conf)]
 
     def ping(self) -> bool:
         try:

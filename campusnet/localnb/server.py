@@ -278,6 +278,15 @@ class NetBoxServer:
         except (urllib.error.URLError, OSError):
             return False
 
+    def stop_web(self) -> bool:
+        """Stop the web server only (gunicorn); the RQ worker, PostgreSQL and Redis keep running. The
+        fault drills use it to take NetBox away mid-read; :meth:`start` brings it back."""
+        pid = self.web_pid()
+        if not pid:
+            return False
+        stop_pid(pid)
+        return True
+
     def stop(self) -> list[str]:
         stopped = []
         for name, pid in (("rqworker", self.worker_pid()), ("gunicorn", self.web_pid())):

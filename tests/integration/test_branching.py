@@ -13,7 +13,8 @@ from campusnet.settings import NetBoxTarget
 pytestmark = pytest.mark.integration
 
 
-def test_branch_isolates_then_merges(netbox_up: NetBoxTarget) -> None:
+def test_branch_isolates_then_merges(netbox_writable: NetBoxTarget) -> None:
+    netbox_up = netbox_writable  # creates, writes and merges a branch
     name = f"cn-test-{uuid.uuid4().hex[:6]}"
     slug = f"cn-branch-tag-{uuid.uuid4().hex[:6]}"
     b = create_branch(netbox_up, name, "campusnet test")

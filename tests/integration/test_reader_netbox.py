@@ -88,7 +88,8 @@ def build_mini(nb: NB) -> None:
     nb.post("dcim/device-types", "dt_pp", manufacturer=i["mfr"], model="rdr-odf", slug="rdr-odf", u_height=1)
     for role in ("core-switch", "access-switch", "patch-panel"):
         nb.ensure("dcim/device-roles", role, {"slug": role}, name=role, color="00aaff")
-    nb.ensure("dcim/platforms", "platform", {"slug": "rdr-os"}, name="rdr OS")
+    # a registry platform: an active switch on any other is a violation (rule platform-supported)
+    nb.ensure("dcim/platforms", "platform", {"slug": "huawei-vrp"}, name="Huawei VRP")
     nb.ensure("extras/tags", "lab", {"slug": "lab"}, name="lab")
     nb.post("dcim/racks", "rack", name="rdr-R01", site=i["site"], status="active", u_height=42, tenant=i["tenant"])
 
@@ -207,7 +208,7 @@ def build_mini(nb: NB) -> None:
 
 
 @pytest.fixture(scope="module")
-def mini(netbox_up: NetBoxTarget) -> Iterator[tuple[NetBoxTarget, NB]]:
+def mini(netbox_up: NetBoxTarget, netbox_writable: NetBoxTarget) -> Iterator[tuple[NetBoxTarget, NB]]:
     name = f"cn-rdr-{uuid.uuid4().hex[:6]}"
     main = NB(netbox_up)
     group = main.post("users/owner-groups", name=f"{name}-group")

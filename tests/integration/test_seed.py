@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 CAMPUS = settings.inventory_dir() / "campus"
 
 
-def test_seed_is_idempotent_and_minimal(netbox_up: NetBoxTarget, tmp_path: Path) -> None:
+def test_seed_is_idempotent_and_minimal(netbox_writable: NetBoxTarget, tmp_path: Path) -> None:
+    netbox_up = netbox_writable  # seeding writes: only where tests may write (tests/conftest.py)
     first = seed(netbox_up, CAMPUS)
     assert not first.errors, first.errors[:5]
 

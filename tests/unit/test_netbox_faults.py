@@ -266,3 +266,71 @@ def test_branch_operations_on_a_closed_port_are_coded(op: str) -> None:
     with pytest.raises(CampusnetError) as exc:
         calls[op]()
     assert exc.value.code == "E118" and f"127.0.0.1:{port}" in str(exc.value) and "secret" not in str(exc.value)
+
+
+# ---- the local NetBox: durable PostgreSQL, no password on a command line (section 6) ----------------------
+class Recorder:
+    """Stands in for subprocess.run / Popen: records every argv (``ps`` shows them to every user)."""
+
+    def __init__(self, stdout: str = "") -> None:
+        self.argvs: list[list[str]] = []
+        self.stdins: list[str] = []
+        self.stdout = stdout
+
+    def run(self, argv, *a, **kw):  # type: ignore[no-untyped-def]
+        import subprocess
+
+        self.argvs.append([str(x) for x in argv])
+        self.stdins.append(str(kw.get("input") or ""))
+        out = self.stdout if kw.get("text") else self.stdout.encode()
+        return subprocess.CompletedProcess(argv, 0, out, "" if kw.get("text") else b"")
+
+
+def test_local_netbox_command_lines_carry_no_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from campusnet.localnb import postgres, redis, server
+
+    pw = "S3cretPassw0rdXYZ"
+    rec = Recorder(stdout=f'CAMPUSNET-TOKENS {{"automation": "nbt_{pw}"}}\n')
+    monkeypatch.setattr(subprocess, "run", rec.run)
+    monkeypatch.setattr(postgres, "_run_user", lambda: None)
+    monkeypatch.setattr(postgres, "pg_bin", lambda tool: f"/usr/bin/{tool}")
+    spawned: list[list[str]] = []
+    monkeypatch.setattr(redis, "spawn", lambda argv, **kw: spawned.append([str(x) for x in argv]))
+    monkeypatch.setattr(redis.Redis, "ping", lambda self: True)
+    monkeypatch.setattr(redis.shutil, "which", lambda name: "/usr/bin/redis-server")
+
+    pg = postgres.Postgres(tmp_path / "pg" / "data", tmp_path / "pg" / "run", tmp_path / "pg" / "log", 5999)
+    pg.init(pw)
+    pg.start()
+    pg.ensure_database("netbox", "netbox", pw)
+    pg.dump("netbox", tmp_path / "dump")
+    (tmp_path / "dump").write_bytes(b"x")
+    pg.restore("netbox", "netbox", tmp_path / "dump")
+    r = redis.Redis(tmp_path / "redis", 6999, pw)
+    r.start()
+    srv = server.NetBoxServer(tmp_path / "nb", 8999)
+    srv.secrets_dir.mkdir(parents=True)
+    monkeypatch.setattr(server.NetBoxServer, "api_ok", lambda self, token: False)
+    srv.ensure_users()
+
+    argvs = rec.argvs + spawned
+    assert len(argvs) >= 8
+    for argv in argvs:
+        assert not any(pw in a for a in argv), argv
+    assert any(pw in s for s in rec.stdins)  # the password went on stdin
+    conf = tmp_path / "redis" / "redis.conf"
+    assert pw in conf.read_text() and conf.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "pg" / ".pwfile").exists()  # initdb's password file is gone after init
+
+
+def test_postgres_runs_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from campusnet.localnb import postgres
+
+    monkeypatch.setattr(postgres, "pg_bin", lambda tool: f"/usr/bin/{tool}")
+    pg = postgres.Postgres(tmp_path / "d", tmp_path / "r", tmp_path / "l", 5999)
+    opts = pg.start_argv()[pg.start_argv().index("-o") + 1]
+    for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+        assert f"-c {setting}=on" in opts and f"{setting}=off" not in opts
+    assert "--no-sync" not in pg.initdb_argv(tmp_path / "pw")
