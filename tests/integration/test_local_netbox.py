@@ -75,19 +75,81 @@ def test_second_up_is_fast_and_changes_nothing(netbox_up: NetBoxTarget) -> None:
     print(f"warm `netbox up`: {took:.1f} s")
 
 
-def test_auditor_token_reads_but_cannot_write(netbox_up: NetBoxTarget) -> None:
+def test_auditor_token_reads_but_cannot_write(netbox_writable: NetBoxTarget) -> None:
+    """The auditor's token is refused every write: POST, PATCH and DELETE (the latter two on a probe
+    object the automation token creates, so a token that could write would only touch the probe).
+    A writing test: with a NETBOX_URL it needs CAMPUSNET_TESTS_MAY_WRITE=1 (tests/conftest.py)."""
     auditor = settings.netbox_target(role="auditor")
-    with httpx.Client(base_url=auditor.url, headers=auditor.headers(), timeout=30) as c:
-        assert c.get("/api/dcim/sites/").status_code == 200
-        r = c.post("/api/dcim/sites/", json={"name": "audit-probe", "slug": "audit-probe"})
-        assert r.status_code == 403, r.text
-        r = c.post("/api/tenancy/tenants/", json={"name": "audit-probe", "slug": "audit-probe"})
-        assert r.status_code == 403, r.text
+    t = settings.netbox_target()
+    assert auditor.token != t.token, "the auditor token is the automation token: set NETBOX_AUDITOR_TOKEN"
+    slug = f"cn-audit-probe-{time.time_ns()}"
+    with httpx.Client(base_url=t.url, headers=t.headers(), timeout=30) as rw, \
+            httpx.Client(base_url=auditor.url, headers=auditor.headers(), timeout=30) as c:
+        probe = rw.post("/api/extras/tags/", json={"name": slug, "slug": slug})
+        assert probe.status_code == 201, probe.text
+        url = f"/api/extras/tags/{probe.json()['id']}/"
+        try:
+            assert c.get("/api/dcim/sites/").status_code == 200
+            assert c.get(url).status_code == 200  # it can see the probe ...
+            r = c.post("/api/dcim/sites/", json={"name": "audit-probe", "slug": "audit-probe"})
+            assert r.status_code == 403, r.text
+            r = c.post("/api/tenancy/tenants/", json={"name": "audit-probe", "slug": "audit-probe"})
+            assert r.status_code == 403, r.text
+            r = c.patch(url, json={"description": "changed by the auditor"})  # ... but not change it
+            assert r.status_code == 403, r.text
+            r = c.delete(url)  # ... nor delete it
+            assert r.status_code == 403, r.text
+            r = c.patch("/api/extras/tags/", json=[{"id": probe.json()["id"], "description": "bulk"}])
+            assert r.status_code == 403, r.text  # nor in bulk
+            r = c.request("DELETE", "/api/extras/tags/", json=[{"id": probe.json()["id"]}])
+            assert r.status_code == 403, r.text
+            after = rw.get(url)
+            assert after.status_code == 200 and after.json()["description"] == ""
+        finally:
+            rw.delete(url)
 
 
-def test_automation_token_can_write(netbox_up: NetBoxTarget) -> None:
+def test_automation_token_can_write(netbox_writable: NetBoxTarget) -> None:
     t = settings.netbox_target()
     with httpx.Client(base_url=t.url, headers=t.headers(), timeout=30) as c:
         r = c.post("/api/extras/tags/", json={"name": "cn-probe", "slug": "cn-probe"})
         assert r.status_code == 201, r.text
         assert c.delete(f"/api/extras/tags/{r.json()['id']}/").status_code == 204
+
+
+@local_only
+def test_postgres_runs_durable(netbox_up: NetBoxTarget) -> None:
+    """fsync, synchronous_commit and full_page_writes are on in the running server (SHOW, not our argv)."""
+    from campusnet.localnb import LocalNetBox
+
+    pg = LocalNetBox.load().postgres
+    assert pg.settings() == {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+    assert _cli("netbox", "status", "--json").stdout and json.loads(
+        _cli("netbox", "status", "--json").stdout)["postgres_durable"] is True
+
+
+@local_only
+def test_no_password_on_any_command_line(netbox_up: NetBoxTarget) -> None:
+    """No running process shows a local NetBox secret in its argv (``ps`` shows argv to every user)."""
+    from pathlib import Path
+
+    from campusnet.localnb import LocalNetBox
+
+    nb = LocalNetBox.load()
+    secrets = [f.read_text().strip() for f in nb.server.secrets_dir.iterdir() if f.is_file()]
+    secrets = [x for x in secrets if len(x) >= 16]
+    assert secrets, "no secrets found to look for"
+    pids = [p for p in nb.status()["pids"].values() if p]
+    assert len(pids) == 4  # gunicorn, rqworker, postgres, redis
+    seen = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        seen += 1
+        for secret in secrets:
+            assert secret not in argv, f"a local NetBox secret is on the command line of pid {proc.name}"
+    assert seen > 10
