@@ -192,6 +192,16 @@ def test_branch_operations_without_netbox_are_E118(tmp_path: Path) -> None:
     assert not (tmp_path / "cc").exists()
 
 
+def test_limit_matching_nothing_in_netbox_is_E206(netbox_up: NetBoxTarget, tmp_path: Path) -> None:
+    """A --limit that selects none of NetBox's devices: E206, exit 2, no snapshot file (not "0 devices")."""
+    r = cli(["snapshot", "--out", str(tmp_path / "snap.json"), "--limit", "name=no-such-device-*"],
+            env_for(netbox_up.url, netbox_up.token, tmp_path / "st"))
+    assert r.returncode == 2
+    line = one_coded_line(r.stderr, "E206")
+    assert "no-such-device-*" in line and "matches no device" in line
+    assert not (tmp_path / "snap.json").exists()
+
+
 # ---- the drill: stop NetBox during render and during check-change -----------------------------------------
 def _drill(args: list[str], proxy: Proxy, token: str, state: Path) -> subprocess.CompletedProcess[str]:
     """Run ``campusnet ARGS`` through ``proxy``; stop the local NetBox's web server (gunicorn only: the
