@@ -83,7 +83,7 @@ def build_mini(nb: NB) -> None:
     nb.ensure("tenancy/contact-roles", "owner", {"slug": "owner"}, name="Owner")
     nb.post("tenancy/contacts", "contact", name="rdr NOC duty")
     nb.post("dcim/sites", "site", name="rdr-site", slug="rdr-site", status="active", tenant=i["tenant"])
-    nb.ensure("dcim/manufacturers", "mfr", {"slug": "rdr-vendor"}, name="rdr vendor")
+    nb.ensure("dcim/manufacturers", "mfr", {"slug": "huawei"}, name="Huawei")
     nb.post("dcim/device-types", "dt", manufacturer=i["mfr"], model="rdr-switch", slug="rdr-switch", u_height=1)
     nb.post("dcim/device-types", "dt_pp", manufacturer=i["mfr"], model="rdr-odf", slug="rdr-odf", u_height=1)
     for role in ("core-switch", "access-switch", "patch-panel"):
