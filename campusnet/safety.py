@@ -230,6 +230,14 @@ def shell_word(value: object, *, what: str = "word", obj: str | None = None) -> 
     return shlex.quote(s)
 
 
+def check_shell_tokens(text: str, *, what: str, obj: str | None = None) -> None:
+    """Every whitespace-separated token of ``text`` (and so every word a script formats from it) is a plain
+    shell word (:data:`SHELL_WORD`, no glob, no leading '-'); E323 otherwise. For scripts built from state
+    read back from a device (rollback), where each word cannot be quoted one by one."""
+    for token in text.split():
+        shell_word(token, what=what, obj=obj)
+
+
 def shell_comment(value: object) -> str:
     """Text inside a ``#`` comment of a generated script: single-line whatever it holds."""
     return _CONTROL.sub(" ", str(value))

@@ -341,3 +341,19 @@ def test_every_allowed_interface_name_maps_to_a_safe_lab_word(netbox_name: str) 
         assert exc.code == "E302"
     else:
         assert shell_word(emu) == emu
+
+
+def test_rollback_restore_script_refuses_hostile_state() -> None:
+    """The lab rollback rebuilds OVS ports and links from state read back from the node: a word in it that is
+    not a plain shell word (a tampered backup or run record) stops the restore, it never runs."""
+    from campusnet.deploy.drivers.linux_frr import restore_script
+
+    ovs = "bridge br0\n port po1 trunks=10,20 bond=eth1,eth2 bond_mode=balance-tcp lacp=active lacp-time=fast\n"
+    links = "vlan10 bridge\nvlan10o veth master=vlan10\nvrrp4-1 macvlan link=vlan10 mac=00:00:5e:00:01:01\n"
+    assert "ovs-vsctl --timeout=5 --may-exist add-br br0" in restore_script(ovs, links, "eth1 10.0.0.1/31\n")
+    for bad_ovs, bad_links, bad_addrs in (
+            ("bridge br0\n port p1;reboot\n", "", ""), ("bridge br0$(reboot)\n", "", ""),
+            ("", "vlan10 bridge master=`reboot`\n", ""), ("", "", "eth1 10.0.0.1/31|sh\n"),
+            ("bridge br0\n port po1 bond=eth1,?\n", "", ""), ("", "", "eth1 --help\n")):
+        with pytest.raises(CampusnetError, match="E323"):
+            restore_script(bad_ovs, bad_links, bad_addrs)

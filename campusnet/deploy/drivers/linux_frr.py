@@ -522,6 +522,9 @@ def _down_links(conn: Connection, names: list[str]) -> list[str]:
 
 def restore_script(ovs: str, links: str, addrs: str = "") -> str:
     """Shell that recreates the OVS ports and lab-made links of a canonical state (idempotent)."""
+    from campusnet.safety import check_shell_tokens  # every word below comes from these lines: none can inject
+
+    check_shell_tokens("\n".join((ovs, links, addrs)), what="restore state word")
     cmds = ["set -e"]
     bridge = None
     for ln in ovs.splitlines():
