@@ -26,7 +26,7 @@ from campusnet.errors import CampusnetError
 from campusnet.intent.models import Bgp, DeviceIntent, SecretRef, Services
 from campusnet.platforms import get_platform
 from campusnet.private import private_dir, write_private
-from campusnet.safety import SECRET_REF, path_component, quote_description, shell_comment, shell_word
+from campusnet.safety import SECRET_REF, control_char, path_component, quote_description, shell_comment, shell_word
 
 LAB_DIR = "lab"
 SecretResolver = Callable[[str], str]
@@ -56,18 +56,27 @@ def secret_path(name: str) -> Path:
     return path
 
 
+def _single_line(name: str, value: str, source: str) -> str:
+    """A secret goes on one configuration line: a control character in it (never shown) is refused."""
+    if control_char(value):
+        raise CampusnetError("E324", f"the value from {source} holds a newline or another control character: it "
+                             "would end the configuration line it is put on (value not shown)", obj=name,
+                             field="secret_ref")
+    return value
+
+
 def resolve_secret(name: str) -> str:
     """The value of secret ``name``: environment first, then a private file in the state directory."""
     path = secret_path(name)
     value = os.environ.get(secret_env_name(name))
     if value:
-        return value
+        return _single_line(name, value, secret_env_name(name))
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             raise CampusnetError("E305", f"secret file {path} is readable by others (mode {mode:o}): chmod 600",
                                  obj=name, field="secret_ref")
-        return path.read_text(encoding="utf-8").strip()
+        return _single_line(name, path.read_text(encoding="utf-8").strip(), str(path))
     raise CampusnetError("E304", f"secret not found: set {secret_env_name(name)} or write {path} (mode 0600)",
                          obj=name, field="secret_ref")
 

@@ -72,3 +72,20 @@ def test_symlink_inside_the_secrets_dir_is_fine(tmp_path: Path, monkeypatch: pyt
     (d / "real").chmod(0o600)
     (d / "snmp_community").symlink_to(d / "real")
     assert resolve_secret("snmp_community") == "inside"
+
+
+def test_secret_value_with_a_newline_is_e324_and_never_shown(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAMPUSNET_STATE", str(tmp_path))
+    monkeypatch.setenv("CAMPUSNET_SECRET_SNMP_COMMUNITY", "s3cret\nsnmp-agent community write s3cret")
+    with pytest.raises(CampusnetError, match="E324") as exc:
+        resolve_secret("snmp_community")
+    assert "s3cret" not in str(exc.value)
+    monkeypatch.delenv("CAMPUSNET_SECRET_SNMP_COMMUNITY")
+    d = tmp_path / "secrets"
+    d.mkdir(mode=0o700)
+    (d / "snmp_community").write_text("s3cret\x1b[2Jx\n")
+    (d / "snmp_community").chmod(0o600)
+    with pytest.raises(CampusnetError, match="E324") as exc:
+        resolve_secret("snmp_community")
+    assert "s3cret" not in str(exc.value)
