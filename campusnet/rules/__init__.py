@@ -17,7 +17,6 @@ from campusnet.rules import (  # noqa: F401
     ownership,
     power,
     strings,
-    strings,
     topology,
 )
 from campusnet.rules.registry import RULES, Rule, Violation, rule, run_rules
