@@ -846,13 +846,18 @@ class _DeviceBuilder:
         redistribute = list(self.ctx.get("bgp.redistribute", ()) or ())
         if runs_ospf and has_campus:
             redistribute += [r for r in ("connected", "ospf") if r not in redistribute]
+        ospf_process = None
+        if "ospf" in redistribute:
+            if not runs_ospf:
+                raise self.err("redistributes OSPF into BGP but runs no OSPF", "config_context.bgp.redistribute")
+            ospf_process = self.ctx.integer("ospf.process_id", 1) or 1
         evpn_peers = tuple(n.address for n in neighbors if "evpn" in n.address_families)
         if evpn_peers and not self.p.capabilities.evpn:
             raise self.err(f"platform {self.p.slug} cannot do EVPN", "config_context.evpn.enabled")
         return Bgp(
             asn=asn, router_id=router_id, neighbors=tuple(neighbors),
             ipv4=BgpIpv4(networks=tuple(sorted(networks)),
-                         redistribute=tuple(redistribute),
+                         redistribute=tuple(redistribute), ospf_process_id=ospf_process,
                          neighbors=tuple(n.address for n in neighbors),
                          default_originate=tuple(n.address for n in neighbors if n.default_originate)),
             evpn=BgpEvpn(neighbors=evpn_peers, advertise_all_vni=has_vnis, retain_all=not has_vnis)

@@ -275,6 +275,7 @@ class BgpNeighbor(_Model):
 class BgpIpv4(_Model):
     networks: tuple[IPv4Network, ...] = ()
     redistribute: tuple[Literal["connected", "static", "ospf"], ...] = ()
+    ospf_process_id: int | None = None  # the OSPF process redistributed (set when "ospf" is)
     neighbors: tuple[IPv4Address, ...] = ()  # activated
     default_originate: tuple[IPv4Address, ...] = ()
 

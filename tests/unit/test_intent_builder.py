@@ -257,3 +257,15 @@ def test_build_is_linear(snap: Snapshot) -> None:
 
     small, big = timed(20), timed(200)
     assert big < small * 25, (small, big)
+
+
+def test_bgp_redistributes_the_ospf_process_of_the_config_context(snap: Snapshot) -> None:
+    """The OSPF process id comes from the config context, in OSPF and in BGP's import-route alike."""
+    core = snap.device("ytg-core")
+    ctx = {**core.config_context, "ospf": {**core.config_context["ospf"], "process_id": 7}}
+    intents, errors = build_intents_collect(with_device(snap, "ytg-core", config_context=ctx))
+    assert not errors
+    intent = intents["ytg-core"]
+    assert intent.bgp is not None and intent.bgp.ipv4.ospf_process_id == 7
+    text = "\n".join(render_device(intent, secrets=lambda name: "x", lab=False).values())
+    assert "ospf 7 router-id" in text and "import-route ospf 7" in text and "import-route ospf 1" not in text
