@@ -22,6 +22,7 @@ window-paginated by NetBox's GraphQL) and level for IP addresses.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -166,6 +167,9 @@ ENDPOINTS_NETBOX_PATHS: dict[str, tuple[str, str]] = ENDPOINTS | {
 # --------------------------------------------------------------------------------------------------------
 # HTTP: counted, parallel, paged
 # --------------------------------------------------------------------------------------------------------
+#: a list read that did not add up (count changed, short, duplicate ids): read again once, then an error
+INCONSISTENT = frozenset({"E115", "E116", "E117"})
+
 #: answers worth another try: the server (or a proxy in front of it) is restarting or overloaded
 RETRY_STATUS = frozenset({500, 502, 503, 504})
 
@@ -196,6 +200,7 @@ class Fetcher:
     tries: int = field(default_factory=lambda: max(1, int(_env_number("CAMPUSNET_NETBOX_TRIES", 4))))
     backoff: float = field(default_factory=lambda: max(0.0, _env_number("CAMPUSNET_NETBOX_BACKOFF", 0.5)))
     retries: int = 0  # how many GETs were tried again (tests and logs)
+    rereads: int = 0  # how many lists were read again after an inconsistent read
     sleep: Callable[[float], None] = time.sleep  # tests replace it
     _lock: Lock = field(default_factory=Lock)
     _client: httpx.Client | None = None
@@ -264,8 +269,8 @@ class Fetcher:
         """Every object of every named endpoint: first pages in parallel, then all remaining pages.
 
         Each list is checked against NetBox's own ``count`` (:func:`check_list`): a short, shifting or
-        duplicated read is an error, never a smaller snapshot (a smaller intent would make a reload
-        remove interfaces)."""
+        duplicated read is read again once (NetBox may have been written to meanwhile), then it is an
+        error, never a smaller snapshot (a smaller intent would make a reload remove interfaces)."""
         names = list(names)
 
         def params(name: str, offset: int | None, limit: int) -> dict[str, str | int]:
@@ -298,7 +303,31 @@ class Fetcher:
         pages: dict[str, list[Raw]] = {n: [p] for n, p in firsts.items()}
         for name, _off, page in sorted(rest, key=lambda t: (t[0], t[1])):
             pages[name].append(page)
-        return {name: check_list(f"/api/{endpoints[name][0]}/", ps) for name, ps in pages.items()}
+        out: dict[str, list[Raw]] = {}
+        for name, ps in pages.items():
+            path = f"/api/{endpoints[name][0]}/"
+            try:
+                out[name] = check_list(path, ps)
+            except CampusnetError as exc:
+                if exc.code not in INCONSISTENT:
+                    raise
+                # NetBox was probably written to while we read: read this list once more, then give up
+                self.rereads += 1
+                out[name] = self._read_one(path, functools.partial(params, name))
+        return out
+
+    def _read_one(self, path: str, params: Callable[[int | None, int], dict[str, str | int]]) -> list[Raw]:
+        """One list, first page then the rest in order, checked (:func:`check_list`)."""
+        first = self.get(path, params(None, 0))
+        got, count = _page_shape(first, path)
+        pages = [first]
+        if first.get("next") and got < count:
+            size = _limit_of(first["next"]) or got
+            if size <= 0:
+                raise CampusnetError("E116", f"NetBox said {count} objects but sent none on the first page",
+                                     obj=path, field="results")
+            pages += [self.get(path, params(off, size)) for off in range(got, count, size)]
+        return check_list(path, pages)
 
 
 def _page_shape(page: Any, path: str) -> tuple[int, int]:

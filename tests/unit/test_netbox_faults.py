@@ -124,6 +124,7 @@ def test_a_short_page_is_an_error_not_a_smaller_list() -> None:
         f.list_all(["interfaces"])
     e = exc.value
     assert e.code == "E116" and e.obj == "/api/dcim/interfaces/" and "said 25" in e.message and "held 22" in e.message
+    assert f.rereads == 1  # read twice, short both times
 
 
 def test_a_short_single_page_without_next_is_an_error() -> None:
@@ -139,6 +140,19 @@ def test_a_count_that_changes_between_pages_is_an_error() -> None:
         f.list_all(["interfaces"])
     e = exc.value
     assert e.code == "E115" and "first page 25" in e.message and e.obj == "/api/dcim/interfaces/"
+
+
+def test_a_read_disturbed_once_is_read_again_and_then_complete() -> None:
+    # a write during the first read (the count moved on one page); the second read adds up
+    seen: list[int] = []
+
+    def count_of(offset: int) -> int:
+        seen.append(offset)
+        return 24 if len(seen) == 3 else 25
+
+    with fetcher(pager(25, 10, count_of=count_of), workers=1) as f:
+        out = f.list_all(["interfaces"])
+    assert [r["id"] for r in out["interfaces"]] == list(range(1, 26)) and f.rereads == 1
 
 
 def test_duplicate_ids_are_an_error() -> None:
