@@ -348,3 +348,51 @@ def test_postgres_runs_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     for setting in ("fsync", "synchronous_commit", "full_page_writes"):
         assert f"-c {setting}=on" in opts and f"{setting}=off" not in opts
     assert "--no-sync" not in pg.initdb_argv(tmp_path / "pw")
+
+
+class _Fake:
+    """Records calls; attributes given as keyword arguments answer them."""
+
+    def __init__(self, calls: list[str], name: str, **answers: object) -> None:
+        self._calls, self._name, self._answers = calls, name, answers
+
+    def __getattr__(self, attr: str):  # type: ignore[no-untyped-def]
+        if attr in ("port", "data_dir"):
+            return 1 if attr == "port" else Path("/nonexistent")
+
+        def call(*a: object, **kw: object) -> object:
+            self._calls.append(f"{self._name}.{attr}")
+            ans = self._answers.get(attr, True)
+            return ans() if callable(ans) else ans
+        return call
+
+
+@pytest.mark.parametrize("web_running", [False, True])
+def test_netbox_up_restarts_a_postgres_started_with_fsync_off(
+        web_running: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An older campusnet started PostgreSQL with fsync off: `netbox up` restarts it durable when NetBox's
+    web server is stopped (nothing holds connections), and only warns while NetBox serves."""
+    import campusnet.localnb as localnb
+
+    calls: list[str] = []
+    durable = iter([False, True])
+    pg = _Fake(calls, "pg", initialised=True, pid=123, durable=lambda: next(durable), ensure_database=False)
+    srv = _Fake(calls, "srv", web_pid=456 if web_running else None, install=0.0,
+                migrated_marker=lambda: tmp_path / "marker", root=tmp_path)
+    (tmp_path / "marker").write_text(localnb.SCHEMA_KEY + "\n")
+    monkeypatch.setattr(localnb.LocalNetBox, "postgres", property(lambda self: pg))
+    monkeypatch.setattr(localnb.LocalNetBox, "server", property(lambda self: srv))
+    monkeypatch.setattr(localnb.LocalNetBox, "redis", property(lambda self: _Fake(calls, "redis")))
+    monkeypatch.setattr(localnb.LocalNetBox, "_write_state", lambda self: None)
+    monkeypatch.setenv("CAMPUSNET_STATE", str(tmp_path))
+    logs: list[str] = []
+    nb = localnb.LocalNetBox(tmp_path)
+    monkeypatch.setattr(srv, "root", tmp_path, raising=False)
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / ".campusnet-collected").write_text(localnb.SCHEMA_KEY + "\n")
+    nb.up(log=logs.append)
+    if web_running:
+        assert "pg.stop" not in calls and any("fsync off" in m for m in logs)
+    else:
+        assert calls.index("srv.stop") < calls.index("pg.stop") < calls.index("pg.start")
+        assert any("restarting PostgreSQL" in m for m in logs)
