@@ -348,3 +348,28 @@ def test_the_corpus_is_big_enough() -> None:
     ids = [p.id for p in CASES]
     assert len(set(ids)) == len(ids) >= 30
     assert len({p.values[1] for p in CASES}) >= 20  # rules covered
+
+
+def test_cli_validate_exits_1_naming_every_case(tmp_path: Path) -> None:
+    """`campusnet validate --snapshot` over the campus with all the new rules' corruptions at once: exit 1,
+    each case named in the JSON, no traceback."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from campusnet.cli import app
+
+    s = campus()
+    for corrupt in (dup_prefix, leaf_takes_spine_asn, platform_outside_registry, lag_mtu_one_end,
+                    trunk_vlan_of_other_site, l2vpn_on_two_vids, device_cabled_to_itself, same_name_other_site,
+                    container_without_role):
+        s = corrupt(s)
+    r = CliRunner().invoke(app, ["validate", "--snapshot", str(s.save(tmp_path / "bad.json")), "--json"])
+    assert r.exit_code == 1, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    got = {(v["rule"], v["object_name"]) for v in json.loads(r.output)["violations"]}
+    assert {("prefix-no-overlap", "global:10.10.1.0/24"), ("platform-supported", "jpl-b03-as1"),
+            ("lag-mtu-consistent", JPL_TRUNK), ("trunk-vlan-identity", JPL_TRUNK), ("l2vpn-one-vlan", "dc-web"),
+            ("no-self-cable", "yt-dc-leaf4:100GE1/0/1 <-> yt-dc-leaf4:100GE1/0/2"),
+            ("device-name-unique", "jpl-b04-as1"), ("prefix-role-set", "global:10.10.0.0/16"),
+            ("ebgp-asn-distinct", "yt-dc-leaf3:100GE1/0/1 <-> yt-dc-spine1:100GE1/0/3")} <= got
