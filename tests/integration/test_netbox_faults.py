@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -40,6 +40,8 @@ class Proxy:
         self.trigger = trigger
         self.reading = threading.Event()
         self.served: list[str] = []
+        self.is_cut = False
+        self._live: list[socket.socket] = []
         self._lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -51,6 +53,15 @@ class Proxy:
     def close(self) -> None:
         self.sock.close()
 
+    def cut(self) -> None:
+        """NetBox unreachable from now on: every open connection closed, every new one refused."""
+        with self._lock:
+            self.is_cut = True
+            live, self._live = self._live, []
+        for s in live:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
     def _accept(self) -> None:
         while True:
             try:
@@ -58,8 +69,9 @@ class Proxy:
             except OSError:
                 return
             with self._lock:
-                fault = self.faults.pop(0) if self.faults else "forward"
+                fault = "drop" if self.is_cut else self.faults.pop(0) if self.faults else "forward"
                 self.served.append(fault)
+                self._live.append(conn)
             threading.Thread(target=self._handle, args=(conn, fault), daemon=True).start()
 
     def _handle(self, conn: socket.socket, fault: str) -> None:
@@ -203,24 +215,63 @@ def test_limit_matching_nothing_in_netbox_is_E206(netbox_up: NetBoxTarget, tmp_p
 
 
 # ---- the drill: stop NetBox during render and during check-change -----------------------------------------
-def _drill(args: list[str], proxy: Proxy, token: str, state: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``campusnet ARGS`` through ``proxy``; stop the local NetBox's web server (gunicorn only: the
-    RQ worker, PostgreSQL and Redis stay) as soon as the read has begun; start it again in any case."""
-    from campusnet.localnb import LocalNetBox
-
-    srv = LocalNetBox.load().server
+def _interrupted(args: list[str], proxy: Proxy, token: str, state: Path, stop: Callable[[], None],
+                 start: Callable[[], None]) -> subprocess.CompletedProcess[str]:
+    """Run ``campusnet ARGS`` through ``proxy``; ``stop`` NetBox as soon as the read has begun, ``start``
+    it again in any case."""
     proc = subprocess.Popen([sys.executable, "-m", "campusnet", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env_for(proxy.url, token, state))
     try:
         assert proxy.reading.wait(120), "the command never began to read NetBox"
-        assert srv.stop_web(), "gunicorn was not running"
+        stop()
         out, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        srv.start()  # NetBox back at once: the machine is shared
+        start()
     return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def _drill(args: list[str], proxy: Proxy, token: str, state: Path) -> subprocess.CompletedProcess[str]:
+    """The local NetBox's web server (gunicorn only: the RQ worker, PostgreSQL and Redis stay) stopped
+    as soon as the read has begun, and started again at once (the machine is shared)."""
+    from campusnet.localnb import LocalNetBox
+
+    srv = LocalNetBox.load().server
+
+    def stop() -> None:
+        assert srv.stop_web(), "gunicorn was not running"
+
+    return _interrupted(args, proxy, token, state, stop, srv.start)
+
+
+def test_netbox_unreachable_mid_read_render_and_check_change(netbox: NetBoxTarget, proxy_factory: type[Proxy],
+                                                             tmp_path: Path) -> None:
+    """The drill's cheap twin, safe to run any time: the proxy cuts NetBox off mid-read (NetBox itself
+    keeps running). Same outcome: one coded line E110, exit 2, no traceback, no file written."""
+    from campusnet.branching import create_branch, delete_branch, get_branch
+
+    out = tmp_path / "out"
+    p = proxy_factory()
+    r = _interrupted(["render", "--out", str(out), "--fake-secrets"], p, netbox.token, tmp_path / "st",
+                     p.cut, lambda: None)
+    assert r.returncode == 2, r.stdout + r.stderr
+    one_coded_line(r.stderr, "E110")
+    assert not out.exists() or not any(x.is_file() for x in out.rglob("*")), "render wrote files"
+
+    name = f"cn-cut-{uuid.uuid4().hex[:6]}"
+    b = create_branch(netbox, name, "campusnet test: NetBox cut off during check-change (deleted afterwards)")
+    try:
+        cc = tmp_path / "cc"
+        p = proxy_factory()
+        r = _interrupted(["check-change", "--branch", name, "--out", str(cc), "--quiet"], p, netbox.token,
+                         tmp_path / "st", p.cut, lambda: None)
+        assert r.returncode == 2, r.stdout + r.stderr
+        one_coded_line(r.stderr, "E110")
+        assert not cc.exists() or not any(x.is_file() for x in cc.rglob("*")), "check-change wrote files"
+    finally:
+        delete_branch(netbox, get_branch(netbox, name) or b)
 
 
 def test_drill_stop_netbox_during_render_and_check_change(netbox: NetBoxTarget, proxy_factory: type[Proxy],
