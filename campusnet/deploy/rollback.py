@@ -38,6 +38,7 @@ from campusnet.deploy.drivers import driver_for
 from campusnet.deploy.engine import count_diff_lines, normalised_diff, restore_and_prove, status_counts
 from campusnet.deploy.gate import GateResult, check_gate, scope_devices
 from campusnet.deploy.lock import acquire
+from campusnet.deploy.record import check_backup, check_summary
 from campusnet.deploy.store import Run, new_run_id, runs_dir, save_backup
 from campusnet.deploy.transport import Connection, Credentials
 from campusnet.errors import CampusnetError
@@ -139,6 +140,7 @@ def _lab_addresses() -> dict[str, str]:
 
 def rollback_items(run_path: Path, limit: list[str] | None = None) -> list[RollbackItem]:
     devices = _devices_of(run_path)
+    check_summary(run_path, devices)
     if _meta(run_path).get("commit") is False:
         raise CampusnetError("E461", "a dry run pushed nothing: nothing to roll back", obj=run_path.name,
                              field="--run")
@@ -157,6 +159,7 @@ def rollback_items(run_path: Path, limit: list[str] | None = None) -> list[Rollb
         backup = Path(rec["backup"])
         if not backup.exists():
             raise CampusnetError("E463", f"the run's backup {backup} is gone", obj=name, field="backup")
+        check_backup(name, backup)
         host = rec.get("host")
         if not host:
             addresses = addresses if addresses is not None else _lab_addresses()
