@@ -413,3 +413,30 @@ def test_branch_changes_are_checked_against_count(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(CampusnetError) as exc:
         br.branch_changes(TARGET, br.Branch(7, "b", "abc", "ready"))
     assert exc.value.code == "E116" and "branch_id=7" in str(exc.value)
+
+
+def test_tests_write_to_a_netbox_named_by_netbox_url_only_with_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_conftest_copy", Path(__file__).parents[1] / "conftest.py")
+    assert spec and spec.loader
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    monkeypatch.delenv("NETBOX_URL", raising=False)
+    monkeypatch.delenv("NETBOX_TOKEN", raising=False)
+    monkeypatch.delenv("CAMPUSNET_TESTS_MAY_WRITE", raising=False)
+    assert conf.may_write() is None  # the local NetBox is the tests' own
+    monkeypatch.setenv("NETBOX_URL", "https://netbox.example.edu")
+    monkeypatch.setenv("NETBOX_TOKEN", "nbt_x.secret")
+    why = conf.may_write()
+    assert why and "https://netbox.example.edu" in why and "CAMPUSNET_TESTS_MAY_WRITE=1" in why
+    assert "secret" not in why
+    monkeypatch.setattr(conf, "ON_CI", False)
+    with pytest.raises(pytest.skip.Exception):
+        conf.require_write()
+    monkeypatch.setattr(conf, "ON_CI", True)
+    with pytest.raises(pytest.fail.Exception):
+        conf.require_write()
+    monkeypatch.setenv("CAMPUSNET_TESTS_MAY_WRITE", "1")
+    assert conf.may_write() is None
+    conf.require_write()
