@@ -36,7 +36,12 @@ def test_other_device_or_point_passes(monkeypatch: pytest.MonkeyPatch, _dir: Pat
 def test_armed_point_waits_for_release(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(drill.ENV, "before-apply:*")
     done = threading.Event()
-    th = threading.Thread(target=lambda: (drill.point("before-apply", "leaf1"), done.set()))
+
+    def deploy() -> None:
+        drill.point("before-apply", "leaf1")
+        done.set()
+
+    th = threading.Thread(target=deploy)
     th.start()
     assert drill.wait_reached("before-apply", "leaf1", timeout=5)
     time.sleep(0.2)

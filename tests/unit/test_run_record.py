@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from campusnet.deploy.record import check_backup, check_summary
+from campusnet.deploy.rollback import RollbackItem, rollback_items
 from campusnet.deploy.store import Run, save_backup
 from campusnet.errors import CampusnetError
 
@@ -24,20 +25,18 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     return r
 
 
-def _items(run: Run) -> object:
-    from campusnet.deploy.rollback import rollback_items
-
+def _items(run: Run) -> list[RollbackItem]:
     return rollback_items(run.path)
 
 
 def test_intact_record_passes(run: Run) -> None:
-    [item] = _items(run)  # type: ignore[misc]
+    [item] = _items(run)
     assert item.device == "leaf1"
 
 
 def test_missing_summary_is_a_run_that_died_early(run: Run) -> None:
     (run.path / "summary.json").unlink()
-    assert len(_items(run)) == 1  # type: ignore[arg-type]
+    assert len(_items(run)) == 1
 
 
 def test_truncated_summary_is_refused(run: Run) -> None:
