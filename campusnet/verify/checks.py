@@ -43,7 +43,8 @@ def show_command(e: Expectation) -> str:
         "ospf-neighbors": "vtysh -c 'show ip ospf neighbor json'",
         "bgp-sessions": "vtysh -c 'show bgp summary json'",
         "evpn-vnis": "vtysh -c 'show evpn vni json'",
-        "reachability": "ping -n -c 3 -i 0.2 -W 1 " + (f"-I {e.detail['dev']} " if e.detail.get("dev") else "")
+        # a deadline (-w): done after 3 replies (~0.4 s) or 3 s, whichever comes first
+        "reachability": "ping -n -c 3 -i 0.2 -W 1 -w 3 " + (f"-I {e.detail['dev']} " if e.detail.get("dev") else "")
                         + e.subject,
     }[e.check]
 
