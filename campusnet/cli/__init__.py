@@ -77,4 +77,4 @@ def unexpected(exc: BaseException) -> CampusnetError:
         path = Path(name)
     first = (str(exc).strip().splitlines() or [""])[0][:200]
     return CampusnetError("E999", f"unexpected error {type(exc).__name__}"
-                          f"{': ' + first if first else ''} (a bug: please report it with the traceback: {path})")
+                          f"{': ' + first if first else ''} (traceback: {path})")

@@ -6,6 +6,7 @@ tests/integration/test_netbox_faults.py."""
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -440,3 +441,19 @@ def test_tests_write_to_a_netbox_named_by_netbox_url_only_with_opt_in(monkeypatc
     monkeypatch.setenv("CAMPUSNET_TESTS_MAY_WRITE", "1")
     assert conf.may_write() is None
     conf.require_write()
+
+
+def test_the_catch_all_end_to_end(tmp_path: Path) -> None:
+    """The real `campusnet` process: an exception nobody coded (render into a directory that cannot
+    exist) is one line E999 and exit 2; the traceback is in the file it names."""
+    import subprocess
+
+    env = {**os.environ, "CAMPUSNET_STATE": str(tmp_path / "state"), "COLUMNS": "80"}
+    r = subprocess.run([sys.executable, "-m", "campusnet", "render", "--snapshot", str(SMALL), "--out",
+                        "/proc/campusnet-cannot-exist", "--fake-secrets"], capture_output=True, text=True,
+                       env=env, timeout=120, check=False)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error E999: unexpected error "), r.stderr
+    path = Path(lines[0].rsplit("(traceback: ", 1)[1].rstrip(")"))
+    assert path.parent == tmp_path / "state" / "errors" and path.read_text().startswith("Traceback")
