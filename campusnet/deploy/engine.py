@@ -44,6 +44,9 @@ ROLLBACK_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0)
 #: the adjacency post-check: how long sessions get to come back, and how often they are read
 ADJACENCY_TIMEOUT = 30.0
 ADJACENCY_POLL = 1.0
+#: a session up right after the push may just not have timed out yet: it must still be up this long after
+#: the push (its dead interval / hold time + 1 s, at most this many seconds)
+ADJACENCY_SETTLE_MAX = 15.0
 
 
 @dataclass(frozen=True)
@@ -131,11 +134,12 @@ def deploy_device(
             drill.point("before-apply", target.device)  # fault drills only: a no-op unless CAMPUSNET_DRILL
             result.pushed = True
             driver.apply(conn, target.files, target)
+            pushed_at = time.monotonic()
             drill.point("after-apply", target.device)
             failures = driver.post_checks(conn, target)
             if sessions and not failures:
                 settled = _settled_peers(run, target.device)
-                failures += check_adjacencies(driver, conn, sessions, before, settled, result)
+                failures += check_adjacencies(driver, conn, sessions, before, settled, result, since=pushed_at)
             if fail_post_check:
                 failures.append("forced post-check failure (--fail-post-check)")
             if failures:
@@ -213,25 +217,32 @@ def required_sessions(sessions: list[dict[str, Any]], before: dict[str, str], se
 
 
 def check_adjacencies(driver: Driver, conn: Connection, sessions: list[dict[str, Any]], before: dict[str, str],
-                      settled: set[str], result: DeviceResult | None = None, *,
-                      timeout: float | None = None) -> list[str]:
-    """Poll until every required session is up or ``timeout`` (default :data:`ADJACENCY_TIMEOUT`) passes."""
+                      settled: set[str], result: DeviceResult | None = None, *, timeout: float | None = None,
+                      since: float | None = None) -> list[str]:
+    """Poll until every required session is up — and has stayed up past its hold time since the push
+    (``since``, a monotonic time) — or ``timeout`` (default :data:`ADJACENCY_TIMEOUT`) passes."""
     want = required_sessions(sessions, before, settled)
     if not want:
         return []
+    holds = {f"{s.get('proto')} {s.get('peer')}": float(s.get("hold") or 0) for s in sessions}
+    settle = min(max(holds.get(k, 0.0) for k, _ in want) + 1 if any(holds.values()) else 0.0,
+                 ADJACENCY_SETTLE_MAX)
     limit = ADJACENCY_TIMEOUT if timeout is None else timeout
-    deadline = time.monotonic() + limit
+    start = time.monotonic() if since is None else since
+    deadline = start + max(limit, settle + ADJACENCY_POLL)
     while True:
         now = read_adjacencies(driver, conn)
         down = [(k, why) for k, why in want if not adjacency_up(k, now.get(k, ""))]
-        if not down or time.monotonic() >= deadline:
+        clock = time.monotonic()
+        if (not down and clock - start >= settle) or clock >= deadline:
             break
         time.sleep(ADJACENCY_POLL)
     if result is not None:
         result.adjacencies = {k: now.get(k, "absent") for k, _ in want}
     names = {"ospf": "OSPF neighbour", "bgp": "BGP session"}
     return [f"{names.get(k.split()[0], k.split()[0])} {k.split()[1]} ({why}) is {now.get(k) or 'absent'}, "
-            f"not {'Full' if k.startswith('ospf') else 'Established'}, {limit:g} s after the push" for k, why in down]
+            f"not {'Full' if k.startswith('ospf') else 'Established'}, {clock - start:.0f} s after the push"
+            for k, why in down]
 
 
 def count_diff_lines(diff: str) -> int:

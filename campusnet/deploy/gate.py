@@ -61,12 +61,16 @@ class GateRefused(CampusnetError):
     def __init__(self, result: GateResult):
         self.result = result
         self.violations = result.violations
-        code = "E470" if result.action == "deploy" else "E471"
-        rules = sorted({v.rule for v in result.violations})
-        super().__init__(code, f"{len(result.violations)} rule violation(s) ({', '.join(rules)}) on the devices "
-                         f"in scope: nothing was pushed. Fix the data (`campusnet validate`) or override with "
-                         f"--force", obj=f"{result.action} of {', '.join(result.devices[:6])}"
-                         + (" …" if len(result.devices) > 6 else ""), field="data")
+        rules = ", ".join(sorted({v.rule for v in result.violations}))
+        where = f"{result.action} of {', '.join(result.devices[:6])}" + (" …" if len(result.devices) > 6 else "")
+        if result.action == "deploy":
+            super().__init__("E470", f"{len(result.violations)} rule violation(s) ({rules}) on the devices in scope: "
+                             "nothing was pushed. Fix the data (`campusnet validate`) or override with --force",
+                             obj=where, field="data")
+        else:
+            super().__init__("E471", f"{len(result.violations)} rule violation(s) ({rules}) on the devices in scope: "
+                             "nothing was restored. Fix the data (`campusnet validate`) or override with --force",
+                             obj=where, field="data")
 
 
 def scope_devices(plan: LabPlan | None, nodes: Iterable[str]) -> list[str]:

@@ -91,13 +91,18 @@ def expected_up(intent: DeviceIntent) -> list[str]:
     return [i.name for i in intent.interfaces if i.kind == "ethernet" and i.enabled]
 
 
+OSPF_DEAD_DEFAULT = 40  # FRR's defaults, when the intent sets no timers
+BGP_HOLD_DEFAULT = 180
+
+
 def expected_adjacencies(node: str, plan: LabPlan, intents: dict[str, DeviceIntent]) -> list[dict[str, object]]:
     """The routing sessions the intent implies for a node — the same set ``verify`` expects
     (:func:`campusnet.verify.expect.expectations`) — each with its peer node, whether the peer is directly
     connected, and whether it is a lab-made node (no intent: ``lab up`` configured it, a provider stub).
 
     ``[{"proto": "ospf"|"bgp", "peer": router-id|address, "node": peer node|None, "direct": bool,
-    "stub": bool}]``; the engine decides which of them its post-check waits for."""
+    "stub": bool, "hold": seconds}]`` (``hold``: the OSPF dead interval or BGP hold time: how long a broken
+    session can still look up); the engine decides which of them its post-check waits for."""
     from campusnet.verify.expect import node_intents
 
     by_node = node_intents(plan, intents)
@@ -129,7 +134,8 @@ def expected_adjacencies(node: str, plan: LabPlan, intents: dict[str, DeviceInte
             if pnode and pnode in by_node and by_node[pnode].ospf:
                 rid = str(by_node[pnode].ospf.router_id)  # type: ignore[union-attr]
                 if rid_node.get(rid) == pnode and not any(o["peer"] == rid for o in out):
-                    out.append({"proto": "ospf", "peer": rid, "node": pnode, "direct": True, "stub": False})
+                    out.append({"proto": "ospf", "peer": rid, "node": pnode, "direct": True, "stub": False,
+                                "hold": ospf.dead_interval or OSPF_DEAD_DEFAULT})
     if it.bgp:
         for nb in it.bgp.neighbors:
             addr = str(nb.address)
@@ -138,7 +144,8 @@ def expected_adjacencies(node: str, plan: LabPlan, intents: dict[str, DeviceInte
                 continue  # not in the lab: verify does not expect it either
             out.append({"proto": "bgp", "peer": addr, "node": pnode,
                         "direct": nb.interface is not None or any(nb.address in net for net in connected),
-                        "stub": pnode is not None and pnode not in by_node})
+                        "stub": pnode is not None and pnode not in by_node,
+                        "hold": it.bgp.timers.hold if it.bgp.timers else BGP_HOLD_DEFAULT})
     return out
 
 

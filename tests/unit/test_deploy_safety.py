@@ -303,6 +303,9 @@ def test_rollback_commit_is_gated(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     with pytest.raises(CampusnetError) as exc2:
         run_rollback(run.run_id, commit=True, connect=fake)
     assert exc2.value.code == "E471"
+    again = run_rollback(run.run_id, commit=True, force=True, connect=fake)  # an emergency: no NetBox needed
+    gate = json.loads((again.run.path / "run.json").read_text())["extra"]["gate"]
+    assert gate["checked"] is False and gate["error"] and [r.status for r in again.results] == ["unchanged"]
 
 
 # -- 4. locks -----------------------------------------------------------------------------------------------
@@ -470,6 +473,23 @@ def test_records_from_before_pushed_still_count() -> None:
     assert find_run("latest") == old.path
 
 
+def test_a_corrupt_run_record_is_a_coded_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from campusnet.deploy.rollback import run_rollback
+
+    use(monkeypatch, FakeDriver())
+    run = Run.new(commit=True)
+    deploy_device(target("r1"), commit=True, run=run, connect=lambda t: FakeConn(t.device))
+    (run.path / "devices" / "r1.json").write_text('{"status": "chan')
+    with pytest.raises(CampusnetError) as exc:
+        run_rollback(run.run_id, commit=True, source=campus())
+    assert exc.value.code == "E477" and "devices/r1.json" in str(exc.value)
+    (run.path / "run.json").write_text("[]")
+    with pytest.raises(CampusnetError) as exc2:
+        run_rollback(run.run_id, commit=True, source=campus())
+    assert exc2.value.code == "E477" and "run.json" in str(exc2.value)
+    assert NET.state["r1"] == "new"
+
+
 def test_rollback_of_a_device_whose_automatic_rollback_failed(monkeypatch: pytest.MonkeyPatch) -> None:
     from campusnet.deploy.rollback import run_rollback
 
@@ -575,6 +595,26 @@ def test_a_device_whose_adjacency_does_not_come_back_is_rolled_back(monkeypatch:
     [msg] = r.post_check_failures
     assert "BGP session 10.255.1.0" in msg and "Active" in msg and "up before the push" in msg
     assert r.adjacencies == {"ospf 10.255.0.2": "Full/DR", "bgp 10.255.1.0": "Active"}
+
+
+def test_a_session_that_only_has_not_timed_out_yet_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Right after the push a broken session still looks up until its dead interval / hold time passes:
+    the check waits that long (hold + 1 s) before it believes it."""
+    monkeypatch.setattr(engine, "ADJACENCY_TIMEOUT", 0.5)
+
+    class Dying(FakeDriver):
+        reads = 0
+
+        def adjacencies(self, conn: FakeConn) -> dict[str, str]:
+            if NET.state.get(conn.device) != "new":
+                return {"ospf 10.255.0.2": "Full/DR"}
+            self.reads += 1
+            return {"ospf 10.255.0.2": "Full/DR" if self.reads < 30 else "Init/DROther"}
+
+    use(monkeypatch, Dying())
+    sess = [{**SESSIONS[0], "hold": 0.5}]
+    r = deploy_device(target("r1", adjacencies=sess), commit=True, connect=lambda t: FakeConn(t.device))
+    assert r.status == "rolled-back" and "Init" in r.post_check_failures[0]
 
 
 def test_adjacencies_that_come_back_pass(monkeypatch: pytest.MonkeyPatch) -> None:
