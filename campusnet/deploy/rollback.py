@@ -139,9 +139,10 @@ def _lab_addresses() -> dict[str, str]:
 
 
 def rollback_items(run_path: Path, limit: list[str] | None = None) -> list[RollbackItem]:
+    meta = _meta(run_path)
     devices = _devices_of(run_path)
     check_summary(run_path, devices)
-    if _meta(run_path).get("commit") is False:
+    if meta.get("commit") is False:
         raise CampusnetError("E461", "a dry run pushed nothing: nothing to roll back", obj=run_path.name,
                              field="--run")
     if limit:
