@@ -196,6 +196,9 @@ class Connection:
             rc = o.channel.recv_exit_status()
         except (TimeoutError, paramiko.SSHException, OSError) as exc:
             raise CampusnetError("E412", f"`{command}` failed over SSH: {exc}", obj=f"device {self.device}") from exc
+        if rc == -1 and _dropped(self._client):  # no exit status because the session died (fault drill 1)
+            raise CampusnetError("E412", f"`{command}` got no exit status: the SSH session dropped",
+                                 obj=f"device {self.device}")
         res = CommandResult(command, rc, out, err)
         if check and rc != 0:
             raise CampusnetError("E413", f"`{command}` exited {rc}: {(err or out).strip()[-800:]}",
@@ -207,3 +210,16 @@ class Connection:
         q = shlex.quote(path)
         self.run(f"umask 077; cat > {q}.cn-tmp && chmod {mode:o} {q}.cn-tmp && mv {q}.cn-tmp {q}", stdin=text,
                  check=True)
+
+
+def _dropped(client: paramiko.SSHClient, settle: float = 1.0) -> bool:
+    """Whether the SSH transport under a command that returned no exit status is gone. paramiko closes the
+    channels a moment before it marks the transport inactive: give it ``settle`` seconds to say so."""
+    deadline = time.monotonic() + settle
+    while True:
+        transport = client.get_transport()
+        if transport is None or not transport.is_active():
+            return True
+        if time.monotonic() > deadline:
+            return False  # alive: the command itself died (a signal), not the session
+        time.sleep(0.05)

@@ -233,6 +233,7 @@ def test_drill_sshd_killed_mid_push(pipe: Pipeline, snapshot_file: Path) -> None
     assert summary["devices"][node]["status"] == status
     if status == "rolled-back":
         assert rc == 1
+        assert "E412" in str(devices[node].get("error")), devices[node]  # the record names the SSH drop
         assert not _as_before(pipe, node, before), "record says rolled-back, the node is not as before"
         assert "10.99.90.0/24" in _vtysh(node, "show running-config")
     else:
