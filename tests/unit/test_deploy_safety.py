@@ -282,6 +282,32 @@ def test_ansible_prepare_refuses_unless_forced(monkeypatch: pytest.MonkeyPatch, 
     assert meta["extra"]["forced"] is True and meta["extra"]["gate"]["violations"]
 
 
+def test_ansible_device_task_respects_the_lock_and_the_run_fails(state: Path, tmp_path: Path) -> None:
+    """A node another run holds: the per-node task fails with E472 and records it, so `finish` fails too."""
+    import dataclasses
+
+    run = Run.new(commit=True)
+    tdir = run.path / "targets"
+    tdir.mkdir()
+    (tdir / "r1.json").write_text(json.dumps(dataclasses.asdict(target("r1"))))
+
+    def module(action: str) -> dict[str, Any]:
+        args = {"ANSIBLE_MODULE_ARGS": {"action": action, "run": str(run.path), "node": "r1",
+                                        "_ansible_tmpdir": str(tmp_path)}}
+        env = {**os.environ, "PYTHONPATH": str(REPO), "CAMPUSNET_STATE": str(state)}
+        r = subprocess.run([sys.executable, str(REPO / "playbooks/library/campusnet_deploy.py")],
+                           input=json.dumps(args), capture_output=True, text=True, env=env, check=False, timeout=120)
+        out: dict[str, Any] = json.loads(r.stdout)
+        return out
+
+    with lock.acquire(["r1"], run_id="HOLDER", action="rollback"):
+        res = module("device")
+    assert res.get("failed") and res["code"] == "E472" and "HOLDER" in res["msg"], res
+    assert json.loads((run.path / "devices" / "r1.json").read_text())["status"] == "failed"
+    fin = module("finish")
+    assert fin.get("failed") and "r1" in fin["msg"]
+
+
 def test_rollback_commit_is_gated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from campusnet.deploy.rollback import run_rollback
 
