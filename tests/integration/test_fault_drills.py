@@ -276,43 +276,42 @@ def test_drill_link_down_between_push_and_post_check(pipe: Pipeline, snapshot_fi
 
 
 def test_drill_two_deploys_at_once(pipe: Pipeline, snapshot_file: Path) -> None:
-    """Drill 3: a second `deploy --commit` on the same node while the first stands just before its push:
-    it refuses with the lock error (E472, naming the node) or waits; never both push; final = intended."""
+    """Drill 3: while a `deploy --commit` stands just before its push, a second one on the same node refuses
+    with the lock error (E472 naming the node and the holder) and touches nothing; a third with `--wait`
+    waits, then runs after the first and finds nothing left to do. Never interleaved; final = intended."""
     node = "yt-dc-leaf1"
     _drift(node, "10.99.92.0/24")
     before = _running(pipe, node)
     drill.clear("before-apply", node)
     first = _start(*_deploy(snapshot_file, node), points=f"before-apply:{node}")
-    second: subprocess.Popen[str] | None = None
+    waiter: subprocess.Popen[str] | None = None
     try:
         assert drill.wait_reached("before-apply", node, timeout=120)
-        second = _start(*_deploy(snapshot_file, node))
-        try:
-            rc2, out2, err2 = _finish(second, timeout=30)
-            waited = False
-        except subprocess.TimeoutExpired:
-            waited = True  # it waits for the lock: let the first one go on
-        if not waited:
-            _no_traceback(out2, err2)
-            assert rc2 == 2, (rc2, out2[-2000:], err2[-2000:])
-            assert "E472" in err2 and node in err2, err2
-            # and it touched nothing: the first deploy has not pushed yet, so the node is as before
-            assert not _as_before(pipe, node, before)
+        rc2, out2, err2 = _finish(_start(*_deploy(snapshot_file, node)), timeout=60)
+        _no_traceback(out2, err2)
+        text = " ".join(err2.split())
+        assert rc2 == 2 and "E472" in text and node in text and "deploy run" in text, (rc2, out2[-1500:], text)
+        assert not _as_before(pipe, node, before)  # the refused one touched nothing, the first has not pushed
+        waiter = _start(*_deploy(snapshot_file, node), "--wait", "120")
+        time.sleep(3)
+        assert waiter.poll() is None, "the --wait deploy did not wait for the lock"
         drill.release("before-apply", node)
         rc1, out1, err1 = _finish(first)
-        if waited:
-            rc2, out2, err2 = _finish(second)
-            _no_traceback(out2, err2)
-            _, dev2 = _record(_run_id(out2))
-            assert rc2 == 0 and dev2[node]["status"] == "unchanged", dev2  # it ran after the first: nothing left
+        rc3, out3, err3 = _finish(waiter)
     finally:
-        for proc in (first, second):
+        for proc in (first, waiter):
             if proc is not None and proc.poll() is None:
                 proc.kill()
-    _no_traceback(out1, err1)
+    for out, err in ((out1, err1), (out3, err3)):
+        _no_traceback(out, err)
     assert rc1 == 0, (out1[-2000:], err1[-2000:])
     summary, dev1 = _record(_run_id(out1))
     assert dev1[node]["status"] == summary["devices"][node]["status"] == "changed"
+    assert rc3 == 0, (out3[-2000:], err3[-2000:])
+    _, dev3 = _record(_run_id(out3))
+    assert dev3[node]["status"] == "unchanged", dev3  # it ran after the first: nothing left to push
+    first_recorded = (settings.state_dir() / "runs" / _run_id(out1) / "devices" / f"{node}.json").stat().st_mtime
+    assert Path(dev3[node]["backup"]).stat().st_mtime >= first_recorded  # it read the node only then
     assert not _as_intended(pipe, node)
 
 
