@@ -33,13 +33,3 @@ class Pipeline:
         snap = load_or_read(snapshot, tgt)
         intents = build_intents(snap)
         return cls(snap, intents, plan_from_snapshot(snap))
-
-    def device_of_node(self) -> dict[str, str]:
-        """Lab node → the NetBox device whose intent it runs (a virtual chassis: its master)."""
-        out: dict[str, str] = {}
-        for node in self.plan.nodes:
-            for dev in node.devices:
-                if dev in self.intents:
-                    out[node.name] = dev
-                    break
-        return out

@@ -226,13 +226,6 @@ def render_device(intent: DeviceIntent, *, secrets: SecretResolver | None = None
     return files
 
 
-def lab_files(intent: DeviceIntent, *, secrets: SecretResolver | None = None) -> dict[str, str]:
-    """The emulation files of a lab device (``frr.conf``, ``ovs.sh``, ``net.sh``); empty for others."""
-    if intent.emulation is None:
-        return {}
-    return render_files(resolve_secrets(intent.emulation, secrets or resolve_secret))
-
-
 @dataclass
 class RenderSummary:
     devices: int = 0

@@ -58,19 +58,7 @@ class Context:
     def error(self, path: str, message: str) -> IntentError:
         return IntentError(message, device=self.device, field=f"config_context.{path}")
 
-    def require(self, path: str) -> Any:
-        value = self.get(path, _MISSING)
-        if value is _MISSING or value is None:
-            raise self.error(path, "missing (required for this device's role)")
-        return value
-
     # -- typed getters -----------------------------------------------------------------------------------
-    def boolean(self, path: str, default: bool = False) -> bool:
-        value = self.get(path, default)
-        if not isinstance(value, bool):
-            raise self.error(path, f"expected true/false, got {value!r}")
-        return value
-
     def integer(self, path: str, default: int | None = None) -> int | None:
         value = self.get(path, default)
         if value is None:
