@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from campusnet.intent.builder import build_intents, build_intents_collect, configured_devices, vlan_ranges
+from campusnet.intent.build import build_intents, build_intents_collect, configured_devices, vlan_ranges
 from campusnet.intent.errors import IntentError, IntentErrors
 from campusnet.intent.models import DeviceIntent, SecretRef
 

@@ -339,7 +339,7 @@ class Vpn(_Model):
 
     Everything comes from NetBox: ``listen`` is the gateway's public (anycast) address on its loopback,
     ``pool`` the site's prefix of role ``vpn-pool``, ``routes`` the prefixes of the roles in
-    :data:`~campusnet.intent.builder.VPN_ROUTE_ROLES` (collapsed). Key material is referenced by path on the
+    :data:`~campusnet.intent.build.common.VPN_ROUTE_ROLES` (collapsed). Key material is referenced by path on the
     node (``key_dir``), never held here; deploy copies it from the state directory's PKI.
     """
 

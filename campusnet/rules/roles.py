@@ -34,7 +34,7 @@ def would_configure(d: Device) -> bool:
     """A network device the automation configures when its data is right: active or staged, not an end
     device or a patch panel, not a role the lab builds itself (as the intent builder decides, but
     without looking at the platform: a missing platform is what the rules must report)."""
-    from campusnet.intent.builder import CONFIGURED_STATUSES, UNCONFIGURED_ROLES
+    from campusnet.intent.build import CONFIGURED_STATUSES, UNCONFIGURED_ROLES
 
     return (d.status in CONFIGURED_STATUSES and d.role not in UNCONFIGURED_ROLES and not is_end(d)
             and d.role not in PASSIVE_ROLES)

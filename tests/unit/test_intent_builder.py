@@ -11,7 +11,7 @@ import pytest
 
 from campusnet.errors import CampusnetError
 from campusnet.intent import DeviceIntent, IntentErrors, SecretRef, build_intents, build_intents_collect
-from campusnet.intent.builder import ospf_area, other_host, vlan_ranges
+from campusnet.intent.build import ospf_area, other_host, vlan_ranges
 from campusnet.intent.models import EthernetInterface, LagInterface, LoopbackInterface, SviInterface
 from campusnet.render import render_device, resolve_secret, resolve_secrets, secret_env_name
 from campusnet.sot.models import Snapshot
