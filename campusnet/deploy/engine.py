@@ -7,8 +7,9 @@ first when the SSH session dropped — and check that the rollback took (``rollb
 not). One device failing never stops the others, unless the run is staged (``canary``/``max_failures``:
 devices not started then are ``skipped``, never half-applied).
 
-The Nornir task (``nornir_tasks/deploy.py``), the Ansible module (``playbooks/library/campusnet_deploy.py``)
-and ``campusnet deploy`` all call :func:`deploy_device`: the three paths cannot drift.
+The Nornir task (:mod:`campusnet.deploy.nornir_task`, re-exported as ``nornir_tasks.deploy``), the Ansible
+module (``playbooks/library/campusnet_deploy.py``) and ``campusnet deploy --via direct`` all call
+:func:`deploy_device`: the paths cannot drift.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from campusnet.deploy import drill
-from campusnet.deploy.drivers import Driver, driver_for
+from campusnet.deploy.drivers import DeployTarget as DeployTarget  # its home is drivers.base; re-exported
+from campusnet.deploy.drivers import Driver, Session, driver_for
 from campusnet.deploy.store import Run, save_backup
 from campusnet.deploy.transport import Connection, Credentials
 from campusnet.errors import CampusnetError
@@ -47,17 +49,6 @@ ADJACENCY_POLL = 1.0
 #: a session up right after the push may just not have timed out yet: it must still be up this long after
 #: the push (its dead interval / hold time + 1 s, at most this many seconds)
 ADJACENCY_SETTLE_MAX = 15.0
-
-
-@dataclass(frozen=True)
-class DeployTarget:
-    """What to push where: a device, how to reach it, which driver, and its rendered files."""
-
-    device: str
-    host: str  # management address
-    driver: str  # driver key, e.g. "linux-frr"
-    files: dict[str, str]
-    checks: dict[str, Any] = field(default_factory=dict)  # driver-specific post-check expectations
 
 
 @dataclass
@@ -129,7 +120,7 @@ def deploy_device(
         elif not commit:
             result.status = "would-change"
         else:
-            sessions = [s for s in target.checks.get("adjacencies", []) if isinstance(s, dict)]
+            sessions = list(target.expected.sessions)
             before = read_adjacencies(driver, conn) if sessions else {}
             drill.point("before-apply", target.device)  # fault drills only: a no-op unless CAMPUSNET_DRILL
             result.pushed = True
@@ -195,7 +186,7 @@ def _settled_peers(run: Run | None, me: str) -> set[str]:
     return {d for d, rec in run.recorded().items() if d != me and rec.get("status") in ("changed", "unchanged")}
 
 
-def required_sessions(sessions: list[dict[str, Any]], before: dict[str, str], settled: set[str]
+def required_sessions(sessions: list[Session], before: dict[str, str], settled: set[str]
                       ) -> list[tuple[str, str]]:
     """The sessions the post-check waits for, each with why: ``[(key, reason)]``.
 
@@ -205,18 +196,18 @@ def required_sessions(sessions: list[dict[str, Any]], before: dict[str, str], se
     (a peer not deployed yet — day 0 — or reached over several hops) is left to ``verify``."""
     out: list[tuple[str, str]] = []
     for s in sessions:
-        key = f"{s.get('proto')} {s.get('peer')}"
-        peer = s.get("node") or "?"
+        key = s.key
+        peer = s.node or "?"
         if adjacency_up(key, before.get(key, "")):
             out.append((key, f"{peer}, up before the push"))
-        elif s.get("direct") and s.get("stub"):
+        elif s.direct and s.stub:
             out.append((key, f"{peer}, a lab-made peer"))
-        elif s.get("direct") and s.get("node") in settled:
+        elif s.direct and s.node in settled:
             out.append((key, f"{peer}, deployed already in this run"))
     return out
 
 
-def check_adjacencies(driver: Driver, conn: Connection, sessions: list[dict[str, Any]], before: dict[str, str],
+def check_adjacencies(driver: Driver, conn: Connection, sessions: list[Session], before: dict[str, str],
                       settled: set[str], result: DeviceResult | None = None, *, timeout: float | None = None,
                       since: float | None = None) -> list[str]:
     """Poll until every required session is up — and has stayed up past its hold time since the push
@@ -224,7 +215,7 @@ def check_adjacencies(driver: Driver, conn: Connection, sessions: list[dict[str,
     want = required_sessions(sessions, before, settled)
     if not want:
         return []
-    holds = {f"{s.get('proto')} {s.get('peer')}": float(s.get("hold") or 0) for s in sessions}
+    holds = {s.key: float(s.hold) for s in sessions}
     settle = min(max(holds.get(k, 0.0) for k, _ in want) + 1 if any(holds.values()) else 0.0,
                  ADJACENCY_SETTLE_MAX)
     limit = ADJACENCY_TIMEOUT if timeout is None else timeout

@@ -1,5 +1,5 @@
-"""One deploy run over the lab: targets from intent, the gate, the device locks, Nornir (or a thread pool)
-over the engine."""
+"""One deploy run over the lab: targets from intent, the gate, the device locks, then Nornir (hosts from the
+project's inventory plugin, :mod:`campusnet.deploy.nornir_task`) or a thread pool over the engine."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from campusnet.deploy.drivers import DeployTarget
 from campusnet.deploy.engine import (
     PROBLEM_STATUSES,
     DeviceResult,
@@ -80,44 +81,28 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
             results = deploy_many(ordered, commit=commit, run=run, workers=workers, creds=creds,
                                   fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures)
             return DeploySummary(run, results, gate)
-        results = _via_nornir(ordered, commit=commit, run=run, workers=workers, creds=creds,
+        results = _via_nornir(pipe, ordered, commit=commit, run=run, workers=workers, creds=creds,
                               fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures)
         run.write_summary()
         return DeploySummary(run, results, gate)
 
 
-def _via_nornir(targets: list[Any], *, commit: bool, run: Run, workers: int, creds: Credentials,
-                fail_post_check_on: frozenset[str], canary: int = 0, max_failures: int = 0) -> list[DeviceResult]:
-    from nornir.core import Nornir
-    from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
-    from nornir.plugins.runners import ThreadedRunner
+def _via_nornir(pipe: Pipeline, targets: list[DeployTarget], *, commit: bool, run: Run, workers: int,
+                creds: Credentials, fail_post_check_on: frozenset[str], canary: int = 0, max_failures: int = 0
+                ) -> list[DeviceResult]:
+    from campusnet.deploy.nornir_task import deploy_nornir, host_of_target, run_stage
 
-    from nornir_tasks.deploy import deploy_config
-
-    by_name = {t.device: t for t in targets}
-    hosts = Hosts({t.device: Host(name=t.device, hostname=t.host, platform="linux", data={"driver": t.driver})
-                   for t in targets})
-    nr = Nornir(inventory=Inventory(hosts=hosts, groups=Groups(), defaults=Defaults()),
-                runner=ThreadedRunner(num_workers=max(1, workers)))
+    hosts = host_of_target(pipe.plan, {t.device: t for t in targets})
+    nr = deploy_nornir(pipe.snapshot, hosts, workers=workers)
     guard = StageGuard(max_failures=max_failures if commit else 0)
     results: dict[str, DeviceResult] = {}
     for stage in staged(targets, canary if commit else 0):
-        names = {t.device for t in stage}
-        agg = nr.filter(filter_func=lambda h, names=names: h.name in names).run(
-            task=deploy_config, targets=by_name, commit=commit, run=run, creds=creds,
-            fail_post_check_on=fail_post_check_on, guard=guard)
-        done: list[DeviceResult] = []
-        for name in sorted(names):
-            mr = agg[name]
-            res = mr[0].result
-            if not isinstance(res, DeviceResult):  # the task itself raised: nornir holds the exception
-                res = DeviceResult(name, "failed", error=str(mr[0].exception or res))
-                run.record_device(name, res.as_summary())
-            done.append(res)
-            results[name] = res
+        done = run_stage(nr, stage, hosts, run=run, commit=commit, creds=creds,
+                         fail_post_check_on=fail_post_check_on, guard=guard)
+        results.update((r.device, r) for r in done)
         why = canary_verdict(done) if len(results) < len(targets) else None
         if why:
             guard.halt(why)
     run.extra["staging"] = staging_record(canary if commit else 0, max_failures if commit else 0, guard)
     run.save_meta()
-    return [results[name] for name in by_name]
+    return [results[t.device] for t in targets]

@@ -58,7 +58,7 @@ def drift_reads(target: DeployTarget | None) -> list[str]:
            f"echo @@; [ -f {d}/ca.crt ] && (cd {d} && cat {' '.join(MATERIAL_FILES)} 2>/dev/null | "
            "sha256sum); true")
     reads = list(FRR_READS)
-    if target is not None and str(target.checks.get("ovs") or "").strip():
+    if target is not None and target.expected.ovs.strip():
         reads.append(OVS_READ)
     reads.append(vpn)
     return reads

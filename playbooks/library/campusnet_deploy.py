@@ -13,7 +13,6 @@ rollback failed.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -125,14 +124,14 @@ def main() -> None:
             for name, t in targets.items():
                 fd = os.open(tdir / f"{name}.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as fh:
-                    json.dump(dataclasses.asdict(t), fh)
+                    json.dump(t.model_dump(mode="json"), fh)
             nodes = [{"name": n, "host": t.host} for n, t in sorted(targets.items())]
             module.exit_json(changed=False, run=str(run.path), run_id=run.run_id, nodes=nodes,
                              violations=[v.model_dump() for v in gate.violations], forced=gate.overridden)
         elif p["action"] == "device":
             run = Run.open(Path(p["run"]))
             data = json.loads((run.path / "targets" / f"{p['node']}.json").read_text())
-            target = DeployTarget(**data)
+            target = DeployTarget.model_validate(data)
             from campusnet.deploy.engine import DeviceResult
             from campusnet.deploy.lock import acquire
             from campusnet.deploy.transport import Credentials

@@ -49,7 +49,7 @@ def pipe(netbox: NetBoxTarget, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def _sessions(pipe: Pipeline, node: str, proto: str) -> list[str]:
     t = lab_targets(pipe.plan, pipe.intents, only=[node])[node]
-    return [str(s["peer"]) for s in t.checks["adjacencies"] if s["proto"] == proto]
+    return [s.peer for s in t.expected.sessions if s.proto == proto]
 
 
 def _adjacencies(node: str, host: str) -> dict[str, str]:
@@ -146,4 +146,4 @@ def test_a_second_deploy_on_locked_devices_is_refused(pipe: Pipeline) -> None:
 def test_targets_have_the_sessions_verify_expects(pipe: Pipeline) -> None:
     """The post-check and verify judge the same sessions; every target carries them."""
     targets: dict[str, DeployTarget] = lab_targets(pipe.plan, pipe.intents)
-    assert any(t.checks["adjacencies"] for t in targets.values())
+    assert any(t.expected.sessions for t in targets.values())

@@ -70,7 +70,7 @@ def _ssh(pipe: Pipeline, node: str, command: str) -> str:
 def _node_with(pipe: Pipeline, kind: str) -> str:
     targets = lab_targets(pipe.plan, pipe.intents)
     for name, t in sorted(targets.items()):
-        if kind == "ovs" and str(t.checks.get("ovs", "")).strip():
+        if kind == "ovs" and t.expected.ovs.strip():
             return name
         if kind == "bgp" and "router bgp" in t.files["frr.conf"]:
             return name
@@ -115,7 +115,7 @@ def test_verification_passes_with_every_kind_of_check(pipe: Pipeline) -> None:
 def test_drift_is_reported_and_deploy_brings_it_back(pipe: Pipeline) -> None:
     frr_node, ovs_node = _node_with(pipe, "bgp"), _node_with(pipe, "ovs")
     _ssh(pipe, frr_node, "vtysh -c 'conf t' -c 'ip route 10.99.99.0/24 blackhole'")
-    port = next(ln.split()[1] for ln in str(lab_targets(pipe.plan, pipe.intents)[ovs_node].checks["ovs"]).splitlines()
+    port = next(ln.split()[1] for ln in lab_targets(pipe.plan, pipe.intents)[ovs_node].expected.ovs.splitlines()
                 if ln.startswith(" port ") and "tag=" in ln)
     _ssh(pipe, ovs_node, f"ovs-vsctl set port {port} tag=3999")
 

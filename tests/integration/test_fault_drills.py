@@ -188,7 +188,7 @@ def _comm(pid: int) -> str:
 
 def _bgp_node(pipe: Pipeline, exclude: set[str]) -> str:
     for name, t in sorted(lab_targets(pipe.plan, pipe.intents).items()):
-        if name not in exclude and "router bgp" in t.files["frr.conf"] and t.checks.get("up"):
+        if name not in exclude and "router bgp" in t.files["frr.conf"] and t.expected.up:
             return name
     raise AssertionError("no lab node with BGP and cabled interfaces")
 
@@ -247,7 +247,7 @@ def test_drill_link_down_between_push_and_post_check(pipe: Pipeline, snapshot_fi
     """Drill 2: a cabled interface goes down after the push, before the post-checks: they fail, the node is
     rolled back (as before), the record says rolled-back and names the interface; the link comes back."""
     node = _bgp_node(pipe, {"yt-dc-spine1"})
-    iface = str(_target(pipe, node).checks["up"][0])
+    iface = _target(pipe, node).expected.up[0]
     ns = pipe.plan.node(node).ns
     peers = _bgp_established(node)
     _drift(node, "10.99.91.0/24")

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from campusnet.cli import app
 from campusnet.deploy import engine, lock
+from campusnet.deploy.drivers import ExpectedState, Session
 from campusnet.deploy.engine import DeployTarget, deploy_device, deploy_many, required_sessions
 from campusnet.deploy.gate import GateRefused, gate_violations
 from campusnet.deploy.store import Run
@@ -142,8 +143,10 @@ def use(monkeypatch: pytest.MonkeyPatch, drv: FakeDriver) -> FakeDriver:
     return drv
 
 
-def target(name: str, cfg: str = "new", **checks: Any) -> DeployTarget:
-    return DeployTarget(device=name, host=f"10.254.0.{len(name)}", driver="fake", files={"cfg": cfg}, checks=checks)
+def target(name: str, cfg: str = "new", adjacencies: list[dict[str, Any]] | None = None) -> DeployTarget:
+    sessions = tuple(Session(**s) for s in adjacencies or [])
+    return DeployTarget(device=name, host=f"10.254.0.{len(name)}", driver="fake", files={"cfg": cfg},
+                        expected=ExpectedState(sessions=sessions))
 
 
 def campus() -> Snapshot:
@@ -171,7 +174,8 @@ def fake_everything(monkeypatch: pytest.MonkeyPatch) -> FakeDriver:
     real = run_mod.lab_targets
 
     def fake_targets(plan: Any, intents: Any, only: Any = None) -> dict[str, DeployTarget]:
-        return {k: DeployTarget(k, t.host, "fake", {"cfg": "new"}) for k, t in real(plan, intents, only).items()}
+        return {k: DeployTarget(device=k, host=t.host, driver="fake", files={"cfg": "new"})
+                for k, t in real(plan, intents, only).items()}
 
     monkeypatch.setattr(run_mod, "lab_targets", fake_targets)
     return drv
@@ -284,12 +288,11 @@ def test_ansible_prepare_refuses_unless_forced(monkeypatch: pytest.MonkeyPatch, 
 
 def test_ansible_device_task_respects_the_lock_and_the_run_fails(state: Path, tmp_path: Path) -> None:
     """A node another run holds: the per-node task fails with E472 and records it, so `finish` fails too."""
-    import dataclasses
 
     run = Run.new(commit=True)
     tdir = run.path / "targets"
     tdir.mkdir()
-    (tdir / "r1.json").write_text(json.dumps(dataclasses.asdict(target("r1"))))
+    (tdir / "r1.json").write_text(target("r1").model_dump_json())
 
     def module(action: str) -> dict[str, Any]:
         args = {"ANSIBLE_MODULE_ARGS": {"action": action, "run": str(run.path), "node": "r1",
@@ -601,12 +604,13 @@ SESSIONS = [{"proto": "ospf", "peer": "10.255.0.2", "node": "core", "direct": Tr
 
 
 def test_which_sessions_the_post_check_waits_for() -> None:
-    day0 = {k for k, _ in required_sessions(SESSIONS, {}, set())}
+    sessions = [Session(**s) for s in SESSIONS]  # type: ignore[arg-type]
+    day0 = {k for k, _ in required_sessions(sessions, {}, set())}
     assert day0 == {"bgp 203.0.113.1"}  # only the lab-made peer: nothing else is configured yet
-    settled = {k for k, _ in required_sessions(SESSIONS, {}, {"core", "leaf", "rr"})}
+    settled = {k for k, _ in required_sessions(sessions, {}, {"core", "leaf", "rr"})}
     assert settled == {"ospf 10.255.0.2", "bgp 10.255.1.0", "bgp 203.0.113.1"}  # not the multi-hop one
     before = {"bgp 10.255.9.9": "Established", "ospf 10.255.0.2": "Init/DROther"}
-    up_before = {k for k, _ in required_sessions(SESSIONS, before, set())}
+    up_before = {k for k, _ in required_sessions(sessions, before, set())}
     assert up_before == {"bgp 10.255.9.9", "bgp 203.0.113.1"}
 
 
@@ -680,9 +684,9 @@ def test_expected_adjacencies_are_the_sessions_verify_expects() -> None:
         got = expected_adjacencies(node.name, p.plan, p.intents)
         for proto, check in (("ospf", "ospf-neighbors"), ("bgp", "bgp-sessions")):
             want = next((set(e.expected) for e in exps if e.node == node.name and e.check == check), set())
-            assert {s["peer"] for s in got if s["proto"] == proto} == want, (node.name, proto)
-    core = {s["peer"]: s for s in expected_adjacencies("yt-egress-cernet", p.plan, p.intents)}
-    assert core["203.0.113.1"]["stub"] and core["10.255.0.2"]["node"] == "yt-core"
+            assert {s.peer for s in got if s.proto == proto} == want, (node.name, proto)
+    core = {s.peer: s for s in expected_adjacencies("yt-egress-cernet", p.plan, p.intents)}
+    assert core["203.0.113.1"].stub and core["10.255.0.2"].node == "yt-core"
 
 
 def test_frr_adjacency_reader_parses_what_vtysh_prints() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from campusnet import settings, vpn
-from campusnet.deploy.drivers.linux_frr import canonical_vpn
-from campusnet.deploy.targets import expected_addrs, expected_vpn, lab_target
+from campusnet.deploy.drivers.linux_frr import canonical_vpn, expected_addrs, expected_vpn
+from campusnet.deploy.targets import lab_target
 from campusnet.intent import DeviceIntent, build_intents, build_intents_collect
 from campusnet.render import render_device, render_files
 from campusnet.sot.models import Snapshot
@@ -114,17 +114,17 @@ def test_expected_addrs_hold_the_public_address_and_the_tunnel(intents: dict[str
 
 def test_lab_target_names_material_by_path_only(intents: dict[str, DeviceIntent], state: Path) -> None:
     t = lab_target("yt-dmz-vpn1", "10.254.0.30", intents["yt-dmz-vpn1"])
-    assert t.checks["vpn_listen"] == "198.51.100.10:1194/udp"
-    assert t.checks["vpn_address"] == "tun0 10.40.0.1/24"
-    mat = t.checks["vpn_material"]
-    assert isinstance(mat, dict) and set(mat) == set(vpn.MATERIAL_FILES)
+    assert t.expected.vpn_listen == "198.51.100.10:1194/udp"
+    assert t.expected.vpn_address == "tun0 10.40.0.1/24"
+    mat = t.expected.vpn_material
+    assert set(mat) == set(vpn.MATERIAL_FILES)
     assert all(Path(p).is_relative_to(state / "secrets" / "vpn") for p in mat.values())
-    section = str(t.checks["vpn"])
+    section = t.expected.vpn
     assert "conf local 198.51.100.10" in section and "daemon openvpn running" in section
     assert "material sha256=" in section and "BEGIN" not in section
     assert all("BEGIN" not in text for text in t.files.values())
     leaf = lab_target("yt-dc-leaf1", "10.254.0.21", intents["yt-dc-leaf1"])
-    assert leaf.checks["vpn"] == "" and "vpn_material" not in leaf.checks
+    assert leaf.expected.vpn == "" and not leaf.expected.vpn_material
 
 
 def test_expected_vpn_is_empty_without_a_vpn(intents: dict[str, DeviceIntent]) -> None:

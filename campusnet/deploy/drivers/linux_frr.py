@@ -27,15 +27,18 @@ import shlex
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campusnet import vpn as vpn_pki
+from campusnet.deploy.drivers.base import DeployTarget, ExpectedState, Session
 from campusnet.errors import CampusnetError
 from campusnet.vpn import MATERIAL_FILES, REMOTE_VPN_DIR
 
 if TYPE_CHECKING:
-    from campusnet.deploy.engine import DeployTarget
     from campusnet.deploy.transport import Connection
+    from campusnet.intent.models import DeviceIntent
 
 FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
 # per node: /etc/frr is the node's own directory in the lab (bind-mounted), and FRR's home on a real router
@@ -88,6 +91,21 @@ def _frr_clean(text: str) -> str:
 
 class LinuxFrrDriver:
     name = "linux-frr"
+
+    # -- the expected state ----------------------------------------------------------------------------------
+    def expected(self, intent: DeviceIntent, files: dict[str, str], sessions: Sequence[Session] = ()
+                 ) -> ExpectedState:
+        """What the node must show besides FRR's text: one ``expected_<section>`` per section, each beside
+        the ``canonical_<section>`` reader below that makes the same text of the node."""
+        vpn_section, material = expected_vpn(intent, files)
+        extra: dict[str, Any] = {}
+        if intent.vpn is not None and material:
+            extra = {"vpn_material": material,
+                     "vpn_listen": f"{intent.vpn.listen}:{intent.vpn.port}/{intent.vpn.proto}",
+                     "vpn_address": f"{intent.vpn.device} {intent.vpn.server_address}"}
+        return ExpectedState(ovs=expected_ovs(intent), links=expected_links(intent), addrs=expected_addrs(intent),
+                             vpn=vpn_section, up=tuple(expected_up(intent)), daemons=expected_daemons(intent),
+                             sessions=tuple(sessions), **extra)
 
     # -- reading ------------------------------------------------------------------------------------------
     def running(self, conn: Connection) -> str:
@@ -175,23 +193,21 @@ class LinuxFrrDriver:
                 self._vpn_stop(conn)
                 conn.run(f"rm -rf {shlex.quote(REMOTE_VPN_DIR)}", check=True)
             return
-        checks = target.checks if target is not None else {}
-        want = checks.get("vpn")
-        if isinstance(want, str) and current == want:
+        exp = target.expected if target is not None else ExpectedState()
+        if target is not None and current == exp.vpn:
             return  # config, material and daemon as intended: no restart, no tunnel flap
-        mat = checks.get("vpn_material")
-        if not isinstance(mat, dict) or set(mat) != set(MATERIAL_FILES):
+        mat = exp.vpn_material
+        if set(mat) != set(MATERIAL_FILES):
             raise CampusnetError("E426", "openvpn.conf to push but no key material for it (deploy target without "
                                  "vpn_material)", obj=f"device {conn.device}")
         d = shlex.quote(REMOTE_VPN_DIR)
         conn.run(f"mkdir -p {d} && chmod 700 {d}", check=True)
         for name in MATERIAL_FILES:  # by stdin over SSH: never on a command line, never logged
-            conn.put(Path(str(mat[name])).read_text(), f"{REMOTE_VPN_DIR}/{name}", mode=0o600)
+            conn.put(Path(mat[name]).read_text(), f"{REMOTE_VPN_DIR}/{name}", mode=0o600)
         conn.put(conf, VPN_CONF, mode=0o600)
         self._vpn_stop(conn)
         conn.run(f"openvpn --config {shlex.quote(VPN_CONF)}", check=True)
-        listen = str(checks.get("vpn_listen", ""))
-        addr = str(checks.get("vpn_address", ""))
+        listen, addr = exp.vpn_listen, exp.vpn_address
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if (not listen or _vpn_listening(conn, listen)) and (not addr or _has_addr(conn, addr)):
@@ -288,7 +304,7 @@ class LinuxFrrDriver:
                 d = _set_diff(running.get(sec, ""), want[sec])
                 if d:
                     failures.append(f"{sec} state differs from intent after apply:\n{d}")
-        up = [str(x) for x in target.checks.get("up", [])]
+        up = list(target.expected.up)
         if up:
             deadline = time.monotonic() + 10
             while True:
@@ -297,11 +313,11 @@ class LinuxFrrDriver:
                     break
                 time.sleep(0.5)
             failures += [f"interface {i} is not up" for i in down]
-        listen = target.checks.get("vpn_listen")
-        if isinstance(listen, str) and listen and not _vpn_listening(conn, listen):
+        listen = target.expected.vpn_listen
+        if listen and not _vpn_listening(conn, listen):
             failures.append(f"VPN server is not listening on {listen}")
         daemons = conn.run("vtysh -c 'show daemons'").stdout.split()
-        for d in target.checks.get("daemons", []):
+        for d in target.expected.daemons:
             if d not in daemons:
                 failures.append(f"FRR daemon {d} is not running")
         return failures
@@ -369,6 +385,27 @@ def frr_offline_diff(running: str, intended: str, *, obj: str) -> str:
     return parse_reload_test(r.stdout)
 
 
+# -- section `ovs`: the intent's side (expected_ovs) and the node's side (canonical_ovs) --------
+def expected_ovs(intent: DeviceIntent) -> str:
+    lab = intent.lab
+    if lab is None or lab.ovs_bridge is None:
+        return ""
+    lines = [f"bridge {lab.ovs_bridge}"]
+    for p in sorted(lab.ovs_ports, key=lambda p: p.name):
+        parts = [f" port {p.name}"]
+        if p.tag is not None:
+            parts.append(f"tag={p.tag}")
+        else:
+            trunks = sorted(int(t) for t in p.trunks.split(",") if t.strip())
+            if trunks:
+                parts.append("trunks=" + ",".join(map(str, trunks)))
+        if p.bond_members:
+            parts += ["bond=" + ",".join(sorted(p.bond_members)), "bond_mode=balance-tcp", "lacp=active",
+                      f"lacp-time={'fast' if p.lacp_fast else 'slow'}"]
+        lines.append(" ".join(parts))
+    return "\n".join(lines) + "\n"
+
+
 def _ovs_set(v: object) -> list[object]:
     if isinstance(v, list) and len(v) == 2 and v[0] == "set":
         return list(v[1])
@@ -413,6 +450,22 @@ def canonical_ovs(ports_j: dict[str, Any], ifaces_j: dict[str, Any], bridges_j: 
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+# -- section `links`: the intent's side (expected_links) and the node's side (canonical_links) --------
+def expected_links(intent: DeviceIntent) -> str:
+    lines: list[str] = []
+    if intent.evpn:
+        for vni in intent.evpn.vnis:
+            lines += [f"{vni.lab_bridge} bridge", f"{vni.lab_vxlan} vxlan vni={vni.vni} master={vni.lab_bridge}",
+                      f"{vni.lab_bridge_port} veth master={vni.lab_bridge}", f"{vni.lab_port} veth"]
+    for i in intent.interfaces:
+        if i.kind == "svi":
+            if i.lab_port is not None:
+                lines += [f"{i.name} veth", f"{i.lab_port} veth"]
+            for v in i.vrrp:
+                lines.append(f"{v.macvlan} macvlan link={i.name} mac={v.virtual_mac}")
+    return "\n".join(sorted(set(lines))) + ("\n" if lines else "")
+
+
 def canonical_links(links: list[dict[str, object]]) -> str:
     """Lab-made Linux devices, sorted: ``NAME KIND [vni=N] [master=BR]``."""
     lines = []
@@ -437,6 +490,26 @@ def canonical_links(links: list[dict[str, object]]) -> str:
     return "\n".join(sorted(lines)) + ("\n" if lines else "")
 
 
+# -- section `addrs`: the intent's side (expected_addrs) and the node's side (canonical_addrs) --------
+def expected_addrs(intent: DeviceIntent) -> str:
+    lines: list[str] = []
+    for i in intent.interfaces:
+        if i.kind == "management":
+            continue
+        v4 = getattr(i, "ipv4", None)
+        if v4 is not None:
+            dev = "lo" if i.kind == "loopback" else i.name
+            lines.append(f"{dev} {v4}")
+        if i.kind == "loopback":  # anycast/service addresses (the VPN's public address): net.sh puts them on lo
+            lines += [f"lo {a}" for a in i.secondary]
+        if i.kind == "svi" and i.ipv4 is not None:
+            for v in i.vrrp:
+                lines.append(f"{v.macvlan} {v.virtual_ip}/{i.ipv4.network.prefixlen}")
+    if intent.vpn is not None:  # OpenVPN puts the pool's first address on its tun device
+        lines.append(f"{intent.vpn.device} {intent.vpn.server_address}")
+    return "\n".join(sorted(lines)) + ("\n" if lines else "")
+
+
 def canonical_addrs(addrs: list[dict[str, object]]) -> str:
     """IPv4 addresses per interface (not mgmt0, not 127/8), sorted: ``IFACE ADDR/LEN``."""
     lines = []
@@ -457,6 +530,16 @@ _VPN_ALIVE = (f'p=${{p:-$(cat {VPN_PID} 2>/dev/null)}}; [ -n "$p" ] && grep -qa 
               "2>/dev/null")
 
 
+# -- section `vpn`: the intent's side (expected_vpn) and the node's side (canonical_vpn) --------
+def expected_vpn(intent: DeviceIntent, files: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The ``vpn`` section the node must show, and ``{remote name: local path}`` of its key material."""
+    if intent.vpn is None or "openvpn.conf" not in files:
+        return "", {}
+    mat = vpn_pki.material(intent.vpn.common_name, "server")
+    return (canonical_vpn(files["openvpn.conf"], True, vpn_pki.material_digest(mat)),
+            {k: str(v) for k, v in mat.items()})
+
+
 def canonical_vpn(conf: str, running: bool, digest: str | None) -> str:
     """The ``vpn`` section: config lines (comments and blanks dropped), the daemon, the material digest."""
     lines = [f"conf {ln.strip()}" for ln in conf.splitlines() if ln.strip() and not ln.strip().startswith(("#", ";"))]
@@ -465,6 +548,16 @@ def canonical_vpn(conf: str, running: bool, digest: str | None) -> str:
     if digest:
         lines.append(f"material sha256={digest}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+
+# -- post-check expectations (read live, not as a section) ----------------------------------------------------
+def expected_up(intent: DeviceIntent) -> list[str]:
+    return [i.name for i in intent.interfaces if i.kind == "ethernet" and i.enabled]
+
+
+def expected_daemons(intent: DeviceIntent) -> tuple[str, ...]:
+    return tuple(intent.lab.frr_daemons) if intent.lab else ()
 
 
 def _vpn_running(conn: Connection) -> bool:
@@ -501,12 +594,8 @@ def _set_diff(running: str, intended: str) -> str:
 
 
 def expected_sections(target: DeployTarget) -> dict[str, str]:
-    exp: dict[str, str] = {}
-    for sec in SECTIONS:
-        val = target.checks.get(sec)
-        if isinstance(val, str):
-            exp[sec] = val
-    return exp
+    """The target's text sections, by name (what ``diff``, ``apply`` and ``post_checks`` compare)."""
+    return {sec: target.expected.section(sec) for sec in SECTIONS}
 
 
 def _down_links(conn: Connection, names: list[str]) -> list[str]:

@@ -1,0 +1,101 @@
+"""The driver contract: what deploy needs from a platform, and the typed state a device must show.
+
+``running`` → ``diff`` (running vs. intended; "" when in sync) → ``apply`` → ``post_checks`` →
+``restore`` (to a backup). ``normalise`` strips what changes without a config change (timestamps,
+banners) so that "restore took" can be proven by comparing text. ``expected`` turns an intent and its
+rendered files into the :class:`ExpectedState` that ``diff``, ``apply`` and ``post_checks`` compare the
+device against; each driver computes it next to the reader that produces the same canonical text from
+the device (``expected_<section>`` beside ``canonical_<section>``), so the two cannot drift apart.
+
+The engine imports this module; this module imports neither the engine nor any driver.
+Every driver passes ``tests/integration/test_driver_conformance.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from campusnet.deploy.transport import Connection
+    from campusnet.intent.models import DeviceIntent
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Session(_Frozen):
+    """A routing session the intent implies on a device (the same set ``verify`` expects)."""
+
+    proto: Literal["ospf", "bgp"]
+    peer: str  # OSPF: the neighbour's router id; BGP: the neighbour's address
+    node: str | None = None  # the peer's lab node (None: not in the lab, e.g. a provider outside it)
+    direct: bool = False  # the peer is directly connected
+    stub: bool = False  # the peer is a lab-made node (no intent: ``lab up`` configured it)
+    hold: float = 0.0  # OSPF dead interval / BGP hold time: how long a broken session can still look up
+
+    @property
+    def key(self) -> str:
+        """``"ospf <router-id>"`` / ``"bgp <address>"``: the key of :meth:`Driver.adjacencies`."""
+        return f"{self.proto} {self.peer}"
+
+
+class ExpectedState(_Frozen):
+    """What a device must show after a deploy besides its configuration text, one field per section.
+
+    The text sections (``ovs``, ``links``, ``addrs``, ``vpn``) are in the driver's canonical form: the
+    exact text its reader makes of the device (sorted lines, compared as sets)."""
+
+    ovs: str = ""  # Open vSwitch bridge, ports, LAGs (bonds)
+    links: str = ""  # lab-made Linux devices: SVI veths, VNI bridges, VXLAN devices, VRRP macvlans
+    addrs: str = ""  # IPv4 addresses per interface
+    vpn: str = ""  # the VPN server: config lines, daemon, key material digest
+    up: tuple[str, ...] = ()  # interfaces that must be up (cabled, enabled)
+    daemons: tuple[str, ...] = ()  # routing daemons that must run
+    sessions: tuple[Session, ...] = ()  # routing sessions; the engine decides which it waits for
+    vpn_material: dict[str, str] = Field(default_factory=dict)  # remote file name → local path (never text)
+    vpn_listen: str = ""  # ``ADDR:PORT/PROTO`` the VPN server must listen on
+    vpn_address: str = ""  # ``DEV ADDR/LEN`` the VPN server's tunnel device must carry
+
+    def section(self, name: str) -> str:
+        """A text section by name (``ovs``, ``links``, ``addrs``, ``vpn``)."""
+        value = getattr(self, name)
+        assert isinstance(value, str), name
+        return value
+
+
+class DeployTarget(_Frozen):
+    """What to push where: a device (lab node), how to reach it, which driver, its files, its expected state."""
+
+    device: str
+    host: str  # management address
+    driver: str  # driver key, e.g. "linux-frr"
+    files: dict[str, str]
+    expected: ExpectedState = Field(default_factory=ExpectedState)
+
+
+class Driver(Protocol):
+    """One platform's configuration lifecycle (napalm's idea, reduced to what deploy needs)."""
+
+    name: str
+
+    def expected(self, intent: DeviceIntent, files: dict[str, str], sessions: Sequence[Session] = ()
+                 ) -> ExpectedState: ...
+
+    def running(self, conn: Connection) -> str: ...
+
+    def diff(self, conn: Connection, files: dict[str, str], running: str, target: DeployTarget | None = None
+             ) -> str: ...
+
+    def apply(self, conn: Connection, files: dict[str, str], target: DeployTarget | None = None) -> None: ...
+
+    def post_checks(self, conn: Connection, target: DeployTarget) -> list[str]: ...
+
+    def restore(self, conn: Connection, backup: str) -> None: ...
+
+    def normalise(self, text: str) -> str: ...
+
+    def adjacencies(self, conn: Connection) -> dict[str, str]: ...
