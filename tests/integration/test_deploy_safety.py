@@ -6,7 +6,6 @@ Needs root; wrap in ``flock /tmp/campusnet-lab.lock``. Leaves the lab up if it f
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from collections.abc import Iterator
@@ -85,7 +84,7 @@ def test_a_push_that_breaks_a_bgp_session_is_rolled_back(pipe: Pipeline) -> None
     frr = re.sub(rf"(neighbor {re.escape(peer)} remote-as )(\d+)", lambda m: m.group(1) + "64999",
                  t.files["frr.conf"])
     assert frr != t.files["frr.conf"]
-    bad = dataclasses.replace(t, files={**t.files, "frr.conf": frr})
+    bad = t.model_copy(update={"files": {**t.files, "frr.conf": frr}})
     run = Run.new(commit=True)
     t0 = time.monotonic()
     [r] = deploy_many([bad], commit=True, run=run, workers=1)
@@ -107,7 +106,7 @@ def test_a_push_that_breaks_an_ospf_adjacency_is_rolled_back(pipe: Pipeline) -> 
     frr = re.sub(r"(?m)^ ip ospf network point-to-point$", " ip ospf network point-to-point\n ip ospf passive",
                  t.files["frr.conf"])
     assert frr != t.files["frr.conf"]
-    [r] = deploy_many([dataclasses.replace(t, files={**t.files, "frr.conf": frr})], commit=True,
+    [r] = deploy_many([t.model_copy(update={"files": {**t.files, "frr.conf": frr}})], commit=True,
                       run=Run.new(commit=True), workers=1)
     assert r.status == "rolled-back", r
     assert any(f"OSPF neighbour {rid}" in f for f in r.post_check_failures), r.post_check_failures
