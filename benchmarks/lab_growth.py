@@ -11,7 +11,7 @@ snapshot file per size (so every step of a size sees the same data):
 3. ``campusnet deploy --commit --snapshot``        the first deploy (day 0 → campus): backups, diffs,
                                                    pushes and post-checks on every device, 8 in parallel;
 4. the same again                                  the re-run: every device "unchanged";
-5. ``campusnet verify --snapshot``                 the pyATS checks the data implies.
+5. ``campusnet verify --snapshot``                 the checks the data implies (and seconds per check).
 
 With no ``NETBOX_URL`` set, the local NetBox is brought up and seeded first (both idempotent).
 ``./run bench_lab`` runs this module. Prints a table per size and the ratios against the reference measured
@@ -127,9 +127,14 @@ def measure(label: str, snapshot: Path, *, workers: int, verify: bool, out_dir: 
         s, r = _cn("verify", "--snapshot", str(snapshot), "--out", str(vdir))
         v = json.loads((vdir / "latest.json").read_text()) if (vdir / "latest.json").exists() else {}
         failed = [c["message"] for c in v.get("checks", []) if not c.get("passed")]
+        checks = (v.get("passed") or 0) + (v.get("failed") or 0)
         res["verify"] = {"seconds": round(s, 1), "exit": r.returncode, "passed": v.get("passed"),
-                         "failed": v.get("failed"), "failures": failed[:20]}
-        say(f"   verify          {s:7.1f} s  {v.get('passed')} passed, {v.get('failed')} failed")
+                         "failed": v.get("failed"), "failures": failed[:20],
+                         # the whole command (NetBox-free: --snapshot) per check, and verify's own stages
+                         "per_check_s": round(s / checks, 4) if checks else None,
+                         "run_s": v.get("seconds"), "collect_s": v.get("collect_s")}
+        say(f"   verify          {s:7.1f} s  {v.get('passed')} passed, {v.get('failed')} failed"
+            f"  ({res['verify']['per_check_s']} s per check; collect {v.get('collect_s')} s)")
     _, r = _cn("lab", "down")
     _must("lab down", r)
     return res
@@ -227,12 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     ref = results["sizes"][0]
     print()
     print(f"{'lab':<16}{'devices':>8}{'nodes':>7}{'links':>7}{'lab up':>9}{'deploy':>9}{'re-run':>9}"
-          f"{'verify':>9}{'checks':>8}{'s/device':>10}{'mem MiB':>9}{'CPU busy':>10}")
+          f"{'verify':>9}{'checks':>8}{'s/check':>9}{'s/device':>10}{'mem MiB':>9}{'CPU busy':>10}")
     for s in results["sizes"]:
         v = s.get("verify") or {}
         print(f"{s['label']:<16}{s['deployed']:>8}{s['nodes']:>7}{s['links']:>7}{s['lab_up_s']:>9.1f}"
               f"{s['deploy_first']['seconds']:>9.1f}{s['deploy_rerun']['seconds']:>9.1f}"
               f"{v.get('seconds', 0):>9.1f}{(v.get('passed') or 0) + (v.get('failed') or 0):>8}"
+              f"{v.get('per_check_s') or 0:>9.3f}"
               f"{s['deploy_first']['seconds'] / s['deployed']:>10.2f}{s['mem_used_mib']:>9}"
               f"{s['deploy_first']['cpu_utilisation']:>10.0%}")
     for s in results["sizes"][1:]:
@@ -241,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
               f"nodes {_ratio(s['nodes'], ref['nodes'])}, links {_ratio(s['links'], ref['links'])}; "
               f"first deploy {_ratio(s['deploy_first']['seconds'], ref['deploy_first']['seconds'])}, "
               f"re-run {_ratio(s['deploy_rerun']['seconds'], ref['deploy_rerun']['seconds'])}, "
-              f"verify {_ratio(v.get('seconds'), rv.get('seconds'))}, lab up {_ratio(s['lab_up_s'], ref['lab_up_s'])}")
+              f"verify {_ratio(v.get('seconds'), rv.get('seconds'))} (per check "
+              f"{_ratio(v.get('per_check_s'), rv.get('per_check_s'))}), "
+              f"lab up {_ratio(s['lab_up_s'], ref['lab_up_s'])}")
     print(f"results: {args.out}")
     bad = [s["label"] for s in results["sizes"]
            if s["deploy_first"]["exit"] or s["deploy_rerun"]["exit"] or (s.get("verify") or {}).get("exit")]

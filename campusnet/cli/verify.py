@@ -1,7 +1,11 @@
-"""`campusnet verify`: pyATS checks, derived from NetBox intent, that the lab's real state is what NetBox says."""
+"""`campusnet verify`: checks, derived from NetBox intent, that the lab's real state is what NetBox says.
+
+Each node's state is collected once (one SSH batch per node, all nodes at once), every check is judged
+in-process, and pytest reports (JUnit XML + JSON): :mod:`campusnet.verify.run`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -27,7 +31,8 @@ def verify(
 ) -> None:
     """Verify the lab against NetBox: links up, LAGs bundled, exactly the OSPF/BGP sessions the data implies,
     EVPN VNIs present, reachability (building user → DC server and provider test address; VPN user → DC),
-    and no configuration drift. Writes JUnit XML and JSON. Exit code 1 when any check fails."""
+    and no configuration drift. One SSH batch per node collects the state; the checks judge it in-process.
+    Writes JUnit XML and JSON (with the time per check). Exit code 1 when any check fails."""
     from campusnet.deploy.targets import lab_targets
     from campusnet.pipeline import Pipeline
     from campusnet.verify.expect import expectations
@@ -54,6 +59,9 @@ def verify(
     for r in failed:
         out.rule(f"[red]{r.check}[/] on {r.device}")
         out.print(r.message, markup=False, highlight=False)
+    timing = json.loads(path.read_text())
+    out.print(f"{len(results)} checks on {timing.get('nodes')} nodes in {timing.get('seconds')} s "
+              f"({timing.get('per_check_s')} s per check; collect {timing.get('collect_s')} s)")
     out.print(f"results: {path} and {path.with_suffix('.xml')}")
     if rc != 0 or failed:
         raise typer.Exit(1)

@@ -1,5 +1,9 @@
 """pyATS connections to the lab: a testbed generated from NetBox, one SSH session per node.
 
+``campusnet verify`` no longer collects through these (:mod:`campusnet.verify.collect`: one SSH batch per
+node — Unicon's session setup and prompt round trips were most of verify's time); they stay for people
+who drive the lab with pyATS/Genie directly.
+
 Credentials come from the lab's state directory (key pair written by ``campusnet lab up``, 0600), never
 from the repository. The testbed is written to ``<state>/verify/testbed.yaml`` for people who want to
 use it with pyATS directly (it holds paths to keys, not keys).

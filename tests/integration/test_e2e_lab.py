@@ -1,4 +1,4 @@
-"""End to end on the real lab, built from the real NetBox: deploy (Nornir and Ansible), verify with pyATS,
+"""End to end on the real lab, built from the real NetBox: deploy (Nornir and Ansible), verify (one batch per node),
 drift reported and repaired, a failing post-check rolled back. Needs root; tears the lab down at the end."""
 
 from __future__ import annotations
@@ -107,8 +107,10 @@ def test_verification_passes_with_every_kind_of_check(pipe: Pipeline) -> None:
     assert stat.S_IMODE(logs.stat().st_mode) == 0o700
     nodes = {r.device for r in results}
     for node in nodes & {n.name for n in pipe.plan.nodes}:
-        log = logs / f"{node}.log"
-        assert log.exists() and stat.S_IMODE(log.stat().st_mode) == 0o600, log
+        for log in (logs / f"{node}.log", logs / f"{node}.json"):  # transcript, and the batch the checks judged
+            assert log.exists() and stat.S_IMODE(log.stat().st_mode) == 0o600, log
+    latest = json.loads((settings.state_dir() / "verify" / "latest.json").read_text())
+    assert latest["nodes"] == len(nodes) and not latest["live_reads"]  # one batch per node, drift reads included
     assert set(glob.glob("/tmp/*-cli-*.log")) == tmp_logs, "pyATS/Unicon wrote session logs to /tmp"
 
 

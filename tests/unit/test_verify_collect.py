@@ -235,3 +235,27 @@ def test_show_commands_are_unchanged_for_the_deploy_post_checks() -> None:
     e = Expectation("bgp-sessions", "n", "bgp")
     assert show_command(e) == "vtysh -c 'show bgp summary json'"
     assert show_command(Expectation("ospf-neighbors", "n", "ospf")) == "vtysh -c 'show ip ospf neighbor json'"
+
+
+@needs_frr_reload
+def test_the_in_sync_shortcut_gives_the_drivers_diff(pipe: Any, recorded: dict[str, Any]) -> None:
+    from campusnet.deploy.drivers import driver_for
+    from campusnet.deploy.targets import lab_targets
+    from campusnet.verify.run import same_frr_diff
+
+    target = lab_targets(pipe.plan, pipe.intents)["jpl-core"]
+    drv = driver_for(target.driver)
+    doc = copy.deepcopy(recorded["jpl-core"])
+    conn: Any = ReplayConnection(NodeState.from_batch("jpl-core", doc))
+    assert same_frr_diff(drv.running(conn), target) == drv.diff(conn, target.files, drv.running(conn), target) == ""
+    addrs = json.loads(doc["commands"]["ip -j addr show"]["out"])
+    next(a for a in addrs if a["ifname"] == "lo")["addr_info"].append(
+        {"family": "inet", "local": "10.99.98.1", "prefixlen": 32})
+    _set(doc, "ip -j addr show", json.dumps(addrs))
+    conn = ReplayConnection(NodeState.from_batch("jpl-core", doc))
+    fast = same_frr_diff(drv.running(conn), target)
+    assert fast and fast == drv.diff(conn, target.files, drv.running(conn), target)
+    run = "vtysh -c 'show running-config'"
+    _set(doc, run, doc["commands"][run]["out"] + "ip route 10.99.99.0/24 blackhole\n")
+    conn = ReplayConnection(NodeState.from_batch("jpl-core", doc))
+    assert same_frr_diff(drv.running(conn), target) is None  # FRR differs: frr-reload.py decides
