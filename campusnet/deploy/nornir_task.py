@@ -9,7 +9,7 @@ task layer; ``nornir_tasks.deploy`` re-exports it for playbook-style Nornir scri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from nornir import InitNornir
@@ -45,18 +45,26 @@ def deploy_config(task: Task, *, targets: Mapping[str, DeployTarget], commit: bo
                   failed=res.status in PROBLEM_STATUSES)
 
 
-def host_of_target(plan: LabPlan, targets: Mapping[str, DeployTarget]) -> dict[str, str]:
-    """``{lab node: inventory host}``: a node's host is the first of its NetBox devices (a chassis' master)."""
-    return {n.name: n.devices[0] for n in plan.nodes if n.name in targets and n.devices}
+def host_of_target(plan: LabPlan, targets: Mapping[str, DeployTarget], hosts: Collection[str]) -> dict[str, str]:
+    """``{lab node: inventory host}``: the node's NetBox device that is a host (a virtual chassis' master)."""
+    out: dict[str, str] = {}
+    for n in plan.nodes:
+        if n.name in targets:
+            host = next((d for d in n.devices if d in hosts), None)
+            if host is not None:
+                out[n.name] = host
+    return out
 
 
-def deploy_nornir(snapshot: Snapshot, hosts: Mapping[str, str], *, workers: int) -> Nornir:
-    """Nornir over the inventory plugin's hosts that are in ``hosts`` (node → host name)."""
+def deploy_nornir(snapshot: Snapshot, plan: LabPlan, targets: Mapping[str, DeployTarget], *, workers: int
+                  ) -> tuple[Nornir, dict[str, str]]:
+    """Nornir over the inventory plugin's hosts that have a target, and ``{lab node: host name}``."""
     nr = InitNornir(inventory={"plugin": INVENTORY_PLUGIN, "options": {"snapshot": snapshot}},
                     runner={"plugin": "threaded", "options": {"num_workers": max(1, workers)}},
                     logging={"enabled": False})
+    hosts = host_of_target(plan, targets, nr.inventory.hosts)
     wanted = set(hosts.values())
-    return nr.filter(filter_func=lambda h: h.name in wanted)
+    return nr.filter(filter_func=lambda h: h.name in wanted), hosts
 
 
 def run_stage(nr: Nornir, stage: list[DeployTarget], hosts: Mapping[str, str], *, run: Run, commit: bool,

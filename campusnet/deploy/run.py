@@ -90,10 +90,9 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
 def _via_nornir(pipe: Pipeline, targets: list[DeployTarget], *, commit: bool, run: Run, workers: int,
                 creds: Credentials, fail_post_check_on: frozenset[str], canary: int = 0, max_failures: int = 0
                 ) -> list[DeviceResult]:
-    from campusnet.deploy.nornir_task import deploy_nornir, host_of_target, run_stage
+    from campusnet.deploy.nornir_task import deploy_nornir, run_stage
 
-    hosts = host_of_target(pipe.plan, {t.device: t for t in targets})
-    nr = deploy_nornir(pipe.snapshot, hosts, workers=workers)
+    nr, hosts = deploy_nornir(pipe.snapshot, pipe.plan, {t.device: t for t in targets}, workers=workers)
     guard = StageGuard(max_failures=max_failures if commit else 0)
     results: dict[str, DeviceResult] = {}
     for stage in staged(targets, canary if commit else 0):

@@ -130,8 +130,12 @@ def main() -> None:
                              violations=[v.model_dump() for v in gate.violations], forced=gate.overridden)
         elif p["action"] == "device":
             run = Run.open(Path(p["run"]))
-            data = json.loads((run.path / "targets" / f"{p['node']}.json").read_text())
-            target = DeployTarget.model_validate(data)
+            tfile = run.path / "targets" / f"{p['node']}.json"
+            try:
+                data = json.loads(tfile.read_text())
+            except (OSError, ValueError) as exc:
+                raise CampusnetError("E480", f"cannot read the deploy target ({exc})", obj=str(tfile)) from None
+            target = DeployTarget.load(data, obj=str(tfile))
             from campusnet.deploy.engine import DeviceResult
             from campusnet.deploy.lock import acquire
             from campusnet.deploy.transport import Credentials

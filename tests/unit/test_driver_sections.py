@@ -91,3 +91,27 @@ def test_imports_go_one_way() -> None:
         assert not bad, (f.name, bad)
     for f in (root / "campusnet").rglob("*.py"):
         assert not any(m.split(".")[0] == "nornir_tasks" for m in _imports(f)), f
+
+
+def test_a_malformed_target_file_is_a_coded_error() -> None:
+    from campusnet.errors import CampusnetError
+
+    good = DeployTarget(device="r1", host="10.254.0.1", driver="linux-frr", files={"frr.conf": ""})
+    assert DeployTarget.load(good.model_dump(mode="json"), obj="r1.json") == good
+    bad = {**good.model_dump(mode="json"), "expected": {"ovs": "", "checks": {}}}
+    with pytest.raises(CampusnetError) as exc:
+        DeployTarget.load(bad, obj="targets/r1.json")
+    assert exc.value.code == "E480" and "expected.checks" in str(exc.value) and "targets/r1.json" in str(exc.value)
+
+
+def test_deploy_runs_over_the_inventory_plugin_hosts(pipe: Any) -> None:
+    """Nornir's hosts for a deploy come from campusnet.NetBoxSnapshotInventory: a virtual chassis' node is
+    its master's host; every target has one."""
+    from campusnet.deploy.nornir_task import deploy_nornir
+
+    targets = lab_targets(pipe.plan, pipe.intents)
+    nr, hosts = deploy_nornir(pipe.snapshot, pipe.plan, targets, workers=2)
+    assert set(hosts) == set(targets)
+    assert hosts["jpl-core"] == "jpl-core-1" and hosts["yt-dc-leaf1"] == "yt-dc-leaf1"
+    assert set(nr.inventory.hosts) == set(hosts.values())
+    assert nr.inventory.hosts["jpl-core-1"].data["vc_members"] == ["jpl-core-1", "jpl-core-2"]

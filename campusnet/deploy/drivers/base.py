@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from campusnet.errors import CampusnetError
 
 if TYPE_CHECKING:
     from campusnet.deploy.transport import Connection
@@ -75,6 +77,18 @@ class DeployTarget(_Frozen):
     driver: str  # driver key, e.g. "linux-frr"
     files: dict[str, str]
     expected: ExpectedState = Field(default_factory=ExpectedState)
+
+    @classmethod
+    def load(cls, data: object, *, obj: str) -> DeployTarget:
+        """A target read back from JSON (the Ansible path writes one file per node): a malformed one is E480,
+        naming the file and the first bad field, never a traceback."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(x) for x in err["loc"]) or "(target)"
+            raise CampusnetError("E480", f"not a deploy target: {where}: {err['msg']}", obj=obj,
+                                 field=where) from None
 
 
 class Driver(Protocol):
