@@ -16,6 +16,7 @@ import httpx
 
 from campusnet.errors import CampusnetError
 from campusnet.settings import NetBoxTarget
+from campusnet.sot.reader import Fetcher
 
 API = "/api/plugins/branching"
 
@@ -32,17 +33,22 @@ class Branch:
         return cls(d["id"], d["name"], d["schema_id"], d["status"]["value"])
 
 
+#: tests inject an httpx.MockTransport here
+TRANSPORT: httpx.BaseTransport | None = None
+
+
 @contextmanager
-def _client(target: NetBoxTarget, what: str) -> Iterator[httpx.Client]:
-    """A client for branch management (always main). A NetBox that does not answer (refused, reset,
-    timed out) is a coded error naming the operation (E118), never a traceback."""
+def _client(target: NetBoxTarget, what: str) -> Iterator[Fetcher]:
+    """The reader's client for branch management (always main; its retry policy). A NetBox that does not
+    answer (refused, reset, timed out) is a coded error naming the operation (E118), never a traceback."""
     main = target.with_branch(None)  # branch management always talks to main
     try:
-        with httpx.Client(base_url=main.url, headers=main.headers(),
-                          timeout=httpx.Timeout(60, connect=10)) as c:
+        with Fetcher(main, timeout=60, transport=TRANSPORT) as c:
             yield c
-    except httpx.TransportError as exc:
-        raise CampusnetError("E118", f"NetBox at {main.url} did not answer ({type(exc).__name__}): "
+    except CampusnetError as exc:
+        if exc.code != "E110":
+            raise
+        raise CampusnetError("E118", f"NetBox at {main.url} did not answer ({exc.message}): "
                              "is it running?", obj=what) from None
 
 
@@ -54,14 +60,14 @@ def _check(r: httpx.Response, what: str) -> Any:
 
 def get_branch(target: NetBoxTarget, name: str) -> Branch | None:
     with _client(target, f"branch '{name}'") as c:
-        data = _check(c.get(f"{API}/branches/", params={"name": name}), f"branch '{name}'")
+        data = _check(c.request("GET", f"{API}/branches/", params={"name": name}), f"branch '{name}'")
     results = data["results"]
     return Branch.from_api(results[0]) if results else None
 
 
 def list_branches(target: NetBoxTarget) -> list[Branch]:
     with _client(target, "list branches") as c:
-        data = _check(c.get(f"{API}/branches/", params={"limit": 0}), "list branches")
+        data = _check(c.request("GET", f"{API}/branches/", params={"limit": 0}), "list branches")
     return [Branch.from_api(d) for d in data["results"]]
 
 
@@ -69,7 +75,7 @@ def wait_ready(target: NetBoxTarget, branch: Branch, timeout: float = 120) -> Br
     deadline = time.monotonic() + timeout
     with _client(target, f"branch '{branch.name}'") as c:
         while True:
-            b = Branch.from_api(_check(c.get(f"{API}/branches/{branch.id}/"), f"branch '{branch.name}'"))
+            b = Branch.from_api(_check(c.request("GET", f"{API}/branches/{branch.id}/"), f"branch '{branch.name}'"))
             if b.status == "ready":
                 return b
             if b.status == "failed":
@@ -90,14 +96,14 @@ def create_branch(target: NetBoxTarget, name: str, description: str = "", *, rep
     if existing:
         return wait_ready(target, existing)
     with _client(target, f"create branch '{name}'") as c:
-        b = Branch.from_api(_check(c.post(f"{API}/branches/", json={"name": name, "description": description}),
-                                   f"create branch '{name}'"))
+        body = {"name": name, "description": description}
+        b = Branch.from_api(_check(c.request("POST", f"{API}/branches/", json=body), f"create branch '{name}'"))
     return wait_ready(target, b)
 
 
 def delete_branch(target: NetBoxTarget, branch: Branch) -> None:
     with _client(target, f"delete branch '{branch.name}'") as c:
-        r = c.delete(f"{API}/branches/{branch.id}/")
+        r = c.request("DELETE", f"{API}/branches/{branch.id}/")
     if r.status_code not in (204, 404):
         _check(r, f"delete branch '{branch.name}'")
 
@@ -110,7 +116,7 @@ def branch_changes(target: NetBoxTarget, branch: Branch) -> list[dict[str, Any]]
     with _client(target, f"changes of branch '{branch.name}'") as c:
         url: str | None = f"{API}/changes/?branch_id={branch.id}&limit=1000"
         while url:
-            data = _check(c.get(url), f"changes of branch '{branch.name}'")
+            data = _check(c.request("GET", url), f"changes of branch '{branch.name}'")
             pages.append(data)
             url = data.get("next")
     # checked against NetBox's count like every list the reader reads (E115-E117): a change left out
@@ -120,14 +126,14 @@ def branch_changes(target: NetBoxTarget, branch: Branch) -> list[dict[str, Any]]
 
 def _run_job(target: NetBoxTarget, branch: Branch, action: str, commit: bool, timeout: float) -> dict[str, Any]:
     with _client(target, f"{action} branch '{branch.name}'") as c:
-        r = c.post(f"{API}/branches/{branch.id}/{action}/", json={"commit": commit})
+        r = c.request("POST", f"{API}/branches/{branch.id}/{action}/", json={"commit": commit})
         if r.status_code == 409:
             raise CampusnetError("E143", f"{action} of branch '{branch.name}' conflicts with main: {r.text[:800]}")
         job = _check(r, f"{action} branch '{branch.name}'")
         job_url = f"/api/core/jobs/{job['id']}/"
         deadline = time.monotonic() + timeout
         while True:
-            j = _check(c.get(job_url), f"{action} job of branch '{branch.name}'")
+            j = _check(c.request("GET", job_url), f"{action} job of branch '{branch.name}'")
             status = j["status"]["value"] if isinstance(j["status"], dict) else j["status"]
             if status in ("completed", "errored", "failed"):
                 if status != "completed":

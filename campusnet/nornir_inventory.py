@@ -15,7 +15,7 @@ groups and the same addresses:
   spelling Ansible accepts, so a group name means the same thing in both tools);
 - **data**: what NetBox says about the host (site, role, status, addresses, VC members), and ``intent``:
   its :class:`~campusnet.intent.models.DeviceIntent`, computed on first access for all hosts at once
-  (``build_intents_collect`` over the whole snapshot, once, under a lock: the threaded runner asks from
+  (``Pipeline.build`` over the whole snapshot, once, under a lock: the threaded runner asks from
   many threads); a device that cannot be built fails alone, with its own error.
 
 >>> group_name("site", "jinpenling-east")
@@ -43,7 +43,7 @@ from nornir.core.inventory import (
 
 from campusnet.errors import CampusnetError
 from campusnet.platforms import get_platform
-from campusnet.sot import Snapshot, load_or_read
+from campusnet.sot import Snapshot
 from campusnet.sot.limit import Limit
 from campusnet.sot.models import Device
 
@@ -141,11 +141,10 @@ class IntentSource:
         if self._built is None:
             with self._lock:
                 if self._built is None:
-                    from campusnet.intent import build_intents_collect
+                    from campusnet.pipeline import Pipeline
 
-                    intents, errors = build_intents_collect(
-                        self.snapshot, limit=self.limit.matches if self.limit else None)
-                    self._built = (intents, {e.device: e for e in errors})
+                    pipe = Pipeline.build(self.snapshot, limit=self.limit)
+                    self._built = (pipe.intents, pipe.errors_by_device)
         return self._built
 
     @property
@@ -270,14 +269,9 @@ class NetBoxSnapshotInventory:
 
     def read(self) -> Snapshot:
         """The whole snapshot (``limit`` selects hosts in :meth:`load`, it does not cut the snapshot)."""
-        if isinstance(self.snapshot, Snapshot):
-            return self.snapshot
-        target = None
-        if self.branch:
-            from campusnet import settings
+        from campusnet.pipeline import read_snapshot
 
-            target = settings.netbox_target().with_branch(self.branch)
-        return load_or_read(self.snapshot, target=target)
+        return read_snapshot(self.snapshot, branch=self.branch)
 
     def load(self) -> Inventory:
         return build_inventory(self.read(), limit=self.limit, defaults=self.defaults)

@@ -1,35 +1,90 @@
-"""The shared front of every verb that acts on the network: NetBox (or a snapshot) → intents → lab plan.
+"""The one path from NetBox (or a snapshot) to intents and the lab plan.
 
-One bulk read, one intent build: deploy, verify, check-change and demo all start here.
+Every verb (render, deploy, verify, check-change, demo, report), the Nornir inventory plugin and the Ansible
+modules reach intents here, with one error policy: a device that cannot be built does not stop the others;
+its :class:`~campusnet.intent.IntentError` (code, device, field) is collected in :attr:`Pipeline.errors`.
+A caller that needs every device (deploy, verify) asks for ``strict=True`` (or calls :meth:`Pipeline.check`)
+and gets one E211 naming them all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+from campusnet import intent as _intent
 from campusnet import settings
-from campusnet.intent import build_intents
+from campusnet.intent.errors import IntentError, IntentErrors
 from campusnet.intent.models import DeviceIntent
 from campusnet.lab.plan import LabPlan, plan_from_snapshot
 from campusnet.settings import NetBoxTarget
 from campusnet.sot import Snapshot, load_or_read
+from campusnet.sot.limit import Limit, selected
+
+
+def read_snapshot(snapshot: Path | str | Snapshot | None = None, *, target: NetBoxTarget | None = None,
+                  branch: str | None = None) -> Snapshot:
+    """A snapshot object as is, a snapshot file, or one bulk read of NetBox (``branch``: a branch schema id)."""
+    if isinstance(snapshot, Snapshot):
+        return snapshot
+    tgt = None
+    if snapshot is None:
+        tgt = target or settings.netbox_target()
+        if branch:
+            tgt = tgt.with_branch(branch)
+    return load_or_read(snapshot, tgt)
 
 
 @dataclass
 class Pipeline:
+    """A snapshot, the intents of its configured devices (those ``limit`` selects) and the per-device errors."""
+
     snapshot: Snapshot
     intents: dict[str, DeviceIntent]
-    plan: LabPlan
+    errors: list[IntentError] = field(default_factory=list)
+    read_seconds: float = 0.0
+    intent_seconds: float = 0.0
 
     @classmethod
-    def load(cls, *, snapshot: Path | None = None, target: NetBoxTarget | None = None,
-             branch: str | None = None) -> Pipeline:
-        tgt = None
-        if snapshot is None:
-            tgt = target or settings.netbox_target()
-            if branch:
-                tgt = tgt.with_branch(branch)
-        snap = load_or_read(snapshot, tgt)
-        intents = build_intents(snap)
-        return cls(snap, intents, plan_from_snapshot(snap))
+    def build(cls, snap: Snapshot, *, limit: Limit | str | list[str] | None = None, lab: bool = True,
+              strict: bool = False) -> Pipeline:
+        """Intents of ``snap``. ``limit`` selects devices (E206 when it matches none); derivations still see the
+        whole campus. ``strict``: any device error is an E211 (:class:`IntentErrors`)."""
+        lim = limit if isinstance(limit, Limit) or limit is None else Limit.parse(limit)
+        if lim is not None:
+            selected(snap, lim)  # E206: a limit that matches no device is an error, not "0 devices"
+        t0 = time.perf_counter()
+        # looked up on the package at call time: one build function, and tests can watch it
+        intents, errors = _intent.build_intents_collect(snap, limit=lim.matches if lim else None, lab=lab)
+        pipe = cls(snap, intents, list(errors), intent_seconds=time.perf_counter() - t0)
+        return pipe.check() if strict else pipe
+
+    @classmethod
+    def load(cls, *, snapshot: Path | str | Snapshot | None = None, target: NetBoxTarget | None = None,
+             branch: str | None = None, limit: Limit | str | list[str] | None = None, lab: bool = True,
+             strict: bool = True) -> Pipeline:
+        """Read (:func:`read_snapshot`) and build (:meth:`build`)."""
+        t0 = time.perf_counter()
+        snap = read_snapshot(snapshot, target=target, branch=branch)
+        read_s = time.perf_counter() - t0
+        pipe = cls.build(snap, limit=limit, lab=lab, strict=strict)
+        pipe.read_seconds = read_s
+        return pipe
+
+    def check(self) -> Pipeline:
+        """Self, when every selected device was built; else E211 listing each device and field."""
+        if self.errors:
+            raise IntentErrors(self.errors)
+        return self
+
+    @property
+    def errors_by_device(self) -> Mapping[str, IntentError]:
+        return {e.device: e for e in self.errors}
+
+    @cached_property
+    def plan(self) -> LabPlan:
+        """The lab plan of the whole snapshot (built on first use)."""
+        return plan_from_snapshot(self.snapshot)

@@ -26,6 +26,7 @@ import httpx
 from campusnet.branching import Branch, create_branch
 from campusnet.errors import CampusnetError
 from campusnet.settings import NetBoxTarget
+from campusnet.sot.reader import Fetcher
 
 Log = Callable[[str], None]
 PREFIX = "demo-"
@@ -43,16 +44,19 @@ class BranchRest:
             raise CampusnetError("E150", "branch has no schema id", obj=branch.name, field="schema_id")
         t = target.with_branch(branch.schema_id)
         self.branch = branch
-        self.client = httpx.Client(base_url=t.url, headers=t.headers(), timeout=60)
+        self.client = Fetcher(t, timeout=60).__enter__()  # the reader's client and its retry policy
 
     def close(self) -> None:
-        self.client.close()
+        self.client.__exit__()
 
-    def _send(self, method: str, url: str, **kw: Any) -> httpx.Response:
+    def _send(self, method: str, url: str, *, params: dict[str, Any] | None = None, json: Any = None
+              ) -> httpx.Response:
         try:
-            return self.client.request(method, url, **kw)
-        except httpx.TransportError as exc:  # NetBox down or unreachable: a coded error, not a traceback
-            raise CampusnetError("E118", f"{method} {url}: NetBox did not answer ({type(exc).__name__}): "
+            return self.client.request(method, url, params=params, json=json)
+        except CampusnetError as exc:  # NetBox down or unreachable: a coded error, not a traceback
+            if exc.code != "E110":
+                raise
+            raise CampusnetError("E118", f"{method} {url}: NetBox did not answer ({exc.message}): "
                                  "is it running?", obj=self.branch.name) from None
 
     def _check(self, r: httpx.Response, what: str) -> Any:

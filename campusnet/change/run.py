@@ -67,10 +67,8 @@ def compare(name: str, kind: Literal["branch", "git-ref", "snapshots"], before: 
 
 
 def _pipeline(r: Rendered) -> Pipeline:
-    from campusnet.lab.plan import plan_from_snapshot
-
-    assert r.snapshot is not None
-    return Pipeline(r.snapshot, r.intents, plan_from_snapshot(r.snapshot))
+    assert r.pipeline is not None
+    return r.pipeline
 
 
 def _lab_proof(res: ChangeResult, after: Rendered, before_side: LabSide, out: Path, opts: Options) -> None:
@@ -149,14 +147,13 @@ def check_branch(branch_name: str, opts: Options, target: NetBoxTarget | None = 
 
 
 def _last_sync(target: NetBoxTarget, branch_id: int) -> str | None:
-    import httpx
+    from campusnet.sot.reader import Fetcher
 
-    t = target.with_branch(None)
     try:
-        with httpx.Client(base_url=t.url, headers=t.headers(), timeout=30) as c:
-            r = c.get(f"/api/plugins/branching/branches/{branch_id}/")
+        with Fetcher(target.with_branch(None), timeout=30) as c:
+            r = c.request("GET", f"/api/plugins/branching/branches/{branch_id}/")
             return str(r.json().get("last_sync") or "") or None if r.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
+    except (CampusnetError, ValueError):
         return None
 
 
@@ -174,8 +171,7 @@ def check_git_ref(ref: str, opts: Options, snapshot: Path | None = None,
         templates_only,
         unpack_ref,
     )
-    from campusnet.lab.plan import plan_from_snapshot
-    from campusnet.sot import load_or_read
+    from campusnet.pipeline import read_snapshot
 
     t_start = time.monotonic()
     sha = resolve_ref(ref)
@@ -183,7 +179,7 @@ def check_git_ref(ref: str, opts: Options, snapshot: Path | None = None,
     out = opts.out or default_out(f"git-{ref}")
     paths = changed_paths(sha)
     t0 = time.monotonic()
-    snap: Snapshot = load_or_read(snapshot, None if snapshot else (target or settings.netbox_target()))
+    snap: Snapshot = read_snapshot(snapshot, target=target)
     opts.timings["read" if snapshot is None else "load snapshot"] = time.monotonic() - t0
     out.mkdir(parents=True, exist_ok=True)
     snap_file = out / "snapshot.json"
@@ -220,7 +216,7 @@ def check_git_ref(ref: str, opts: Options, snapshot: Path | None = None,
                                 "not re-seeded by this check (seed them into a NetBox branch and use --branch)")
         if opts.lab_proof:
             if tree is not None:
-                before_lab: LabSide = RefLab(label, tree, snap_file, {n.name for n in plan_from_snapshot(snap).nodes})
+                before_lab: LabSide = RefLab(label, tree, snap_file, {n.name for n in _pipeline(after).plan.nodes})
             else:
                 from campusnet.change.labproof import PipelineLab
 
@@ -232,14 +228,14 @@ def check_git_ref(ref: str, opts: Options, snapshot: Path | None = None,
 def check_snapshots(before_file: Path, after_file: Path, opts: Options) -> ChangeResult:
     """Two snapshot files (offline: CI without NetBox, or a recorded change)."""
     from campusnet.change.sources import render_snapshot
-    from campusnet.sot import load_or_read
+    from campusnet.pipeline import read_snapshot
 
     t_start = time.monotonic()
     for p in (before_file, after_file):
         if not p.exists():
             raise CampusnetError("E202", "snapshot file not found", obj=str(p), field="--before/--after")
-    b = render_snapshot(f"snapshot {before_file.name}", load_or_read(before_file))
-    a = render_snapshot(f"snapshot {after_file.name}", load_or_read(after_file))
+    b = render_snapshot(f"snapshot {before_file.name}", read_snapshot(before_file))
+    a = render_snapshot(f"snapshot {after_file.name}", read_snapshot(after_file))
     name = f"{before_file.stem}..{after_file.stem}"
     res = compare(name, "snapshots", b.side, a.side, opts.fail_on)
     if opts.lab_proof:

@@ -36,8 +36,9 @@ from campusnet.branching import Branch, get_branch, list_branches
 from campusnet.change.model import Configs, Finding, Side
 from campusnet.errors import CampusnetError
 from campusnet.intent.models import DeviceIntent
+from campusnet.pipeline import Pipeline, read_snapshot
 from campusnet.settings import NetBoxTarget
-from campusnet.sot import Snapshot, load_or_read
+from campusnet.sot import Snapshot
 
 Log = Callable[[str], None]
 REF_PATHS = ("campusnet", "nornir_tasks", "templates", "pyproject.toml")
@@ -58,16 +59,17 @@ class Rendered:
     side: Side
     snapshot: Snapshot | None = None
     intents: dict[str, DeviceIntent] = field(default_factory=dict)
+    pipeline: Pipeline | None = None  # its intents are ``intents``: the devices that built and rendered
 
 
 def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None) -> Rendered:
     """Intent, render (placeholder secrets: these texts go into comments and artefacts) and rules."""
-    from campusnet.intent import build_intents_collect
     from campusnet.render import placeholder_secret, render_device
     from campusnet.rules import run_rules
 
     t0 = time.perf_counter()
-    intents, errors = build_intents_collect(snap)
+    pipe = Pipeline.build(snap)
+    intents, errors = pipe.intents, pipe.errors
     side = Side(label)
     side.render_errors = {e.device: str(e) for e in errors}
     for host in sorted(intents):
@@ -87,7 +89,7 @@ def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None
     side.info.update({"netbox": src.url, "read_at": str(src.read_at), "branch": src.branch,
                       "netbox_version": src.netbox_version, "devices_in_netbox": len(snap.devices),
                       "render_seconds": round(t1 - t0, 2), "rules_seconds": round(time.perf_counter() - t1, 2)})
-    return Rendered(side, snap, intents)
+    return Rendered(side, snap, intents, pipe)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -123,7 +125,7 @@ def read_pair(target: NetBoxTarget, branch: Branch) -> tuple[Snapshot, Snapshot,
 
     def read(t: NetBoxTarget, key: str) -> Snapshot:
         t0 = time.perf_counter()
-        s = load_or_read(None, t)
+        s = read_snapshot(target=t)
         times[key] = time.perf_counter() - t0
         return s
 
@@ -162,19 +164,18 @@ def branch_changes_condensed(target: NetBoxTarget, branch: Branch, after: Snapsh
 def main_changes_since(target: NetBoxTarget, since: str) -> tuple[int, list[str]]:
     """How many changes main recorded since ``since`` (the branch's last sync; the branch does not see them),
     and a few of them (``action type name``)."""
-    import httpx
+    from campusnet.sot.reader import Fetcher
 
-    main = target.with_branch(None)
     try:
-        with httpx.Client(base_url=main.url, headers=main.headers(), timeout=30) as c:
-            r = c.get("/api/core/object-changes/", params={"time_after": since, "limit": 5})
+        with Fetcher(target.with_branch(None), timeout=30) as c:
+            r = c.request("GET", "/api/core/object-changes/", params={"time_after": since, "limit": 5})
             if r.status_code != 200:
                 return 0, []
             data = r.json()
             sample = [f"{(x.get('action') or {}).get('value', '')} {x.get('changed_object_type', '')} "
                       f"{x.get('object_repr', '')}".strip() for x in data["results"]]
             return int(data["count"]), sample
-    except (httpx.HTTPError, ValueError, KeyError, AttributeError):
+    except (CampusnetError, ValueError, KeyError, AttributeError):
         return 0, []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -35,27 +34,12 @@ def render(
     """Render intended configurations (VRP, Comware, FRR; lab emulation for devices tagged lab).
 
     Exit 0 when every device rendered, 2 when some could not be built (each is named with its field)."""
-    from campusnet.intent import build_intents_collect
+    from campusnet.pipeline import Pipeline
     from campusnet.render import placeholder_secret, render_all
-    from campusnet.sot import load_or_read
-    from campusnet.sot.limit import Limit, selected
 
-    target = None
-    if snapshot is None:
-        from campusnet import settings
-
-        target = settings.netbox_target()
-        if branch:
-            target = target.with_branch(branch)
-    t0 = time.perf_counter()
-    snap = load_or_read(snapshot, target)
-    t_read = time.perf_counter() - t0
-    lim = Limit.parse(limit)
-    if lim is not None:
-        selected(snap, lim)  # E206: a --limit that matches no device is an error, not "0 devices"
-    t1 = time.perf_counter()
-    intents, errors = build_intents_collect(snap, limit=lim.matches if lim else None, lab=lab)
-    t_intent = time.perf_counter() - t1
+    pipe = Pipeline.load(snapshot=snapshot, branch=branch, limit=limit, lab=lab, strict=False)
+    intents, errors = pipe.intents, pipe.errors
+    t_read, t_intent = pipe.read_seconds, pipe.intent_seconds
     with Progress(TextColumn("[bold]render[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                   TimeElapsedColumn(), console=out, transient=True) as progress:
         task = progress.add_task("", total=len(intents))

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -33,6 +32,7 @@ from campusnet.design.load import Design, load_design
 from campusnet.design.models import KIND_MODELS, TEMPLATE_COMPONENTS, Interface, Key, Obj, key_str
 from campusnet.errors import CampusnetError
 from campusnet.settings import NetBoxTarget
+from campusnet.sot.reader import Fetcher
 
 PAGE = 1000
 WORKERS = 3
@@ -148,20 +148,18 @@ class NetBoxClient:
     """Bulk REST access: paged parallel reads, chunked list writes. Never logs the token."""
 
     def __init__(self, target: NetBoxTarget, report: SeedReport) -> None:
-        self.http = httpx.Client(base_url=f"{target.url}/api/", headers=target.headers(), timeout=300)
+        # the reader's client: its retry policy (reads and PATCH/DELETE retried, a POST never sent twice)
+        self.http = Fetcher(target, timeout=300).__enter__()
         self.pool = ThreadPoolExecutor(WORKERS)
         self.report = report
 
     def close(self) -> None:
         self.pool.shutdown()
-        self.http.close()
+        self.http.__exit__()
 
     def _get(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         self.report.requests["GET"] += 1
-        try:
-            r = self.http.get(f"{endpoint}/", params=params)
-        except httpx.HTTPError as exc:
-            raise CampusnetError("E110", f"NetBox unreachable: {exc}") from None
+        r = self.http.request("GET", f"/api/{endpoint}/", params=params)  # E110 when NetBox does not answer
         if r.status_code != 200:
             raise CampusnetError("E111", f"GET {endpoint}: HTTP {r.status_code} {r.text[:300]}")
         return r.json()  # type: ignore[no-any-return]
@@ -177,10 +175,7 @@ class NetBoxClient:
 
     def write(self, method: str, endpoint: str, body: list[dict[str, Any]]) -> tuple[int, Any]:
         self.report.requests[method] += 1
-        try:
-            r = self.http.request(method, f"{endpoint}/", json=body)
-        except httpx.HTTPError as exc:
-            raise CampusnetError("E110", f"NetBox unreachable: {exc}") from None
+        r = self.http.request(method, f"/api/{endpoint}/", json=body)
         try:
             data = r.json()
         except ValueError:

@@ -215,12 +215,14 @@ class NetBoxServer:
         return True
 
     def api_ok(self, token: str) -> bool:
-        req = urllib.request.Request(f"{self.url}/api/dcim/sites/?limit=1",  # noqa: S310 - http://127.0.0.1
-                                     headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        """The token reads NetBox (through the reader's client, one try: a probe, not a read)."""
+        from campusnet.settings import NetBoxTarget
+        from campusnet.sot.reader import Fetcher
+
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
-                return bool(resp.status == 200)
-        except (urllib.error.URLError, OSError):
+            with Fetcher(NetBoxTarget(self.url, token, "local"), timeout=10, tries=1) as f:
+                return f.request("GET", "/api/dcim/sites/", params={"limit": 1}).status_code == 200
+        except CampusnetError:
             return False
 
     def ensure_users(self) -> None:

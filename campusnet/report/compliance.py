@@ -1,6 +1,6 @@
 """Compliance per device: the intended configuration vs. the latest backup of the running one.
 
-Intended configs come from the library (``campusnet.intent.build_intents`` → ``campusnet.render``) or, with
+Intended configs come from the library (``campusnet.pipeline.Pipeline`` → ``campusnet.render``) or, with
 ``--intended DIR``, from rendered files on disk (``DIR/<device>/<file>`` as ``campusnet render --out`` and
 ``runs/<id>/rendered/`` lay them out, or ``DIR/<device>.cfg``).
 
@@ -15,9 +15,7 @@ they are compared, so secrets are not audited (the report renders placeholders, 
 from __future__ import annotations
 
 import difflib
-import importlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,19 +147,17 @@ def secret_placeholder(name: str) -> str:
 
 
 def intended_from_library(snapshot: Snapshot) -> tuple[Intended, dict[str, str]] | None:
-    """Intended configs rendered by the library (``build_intents_collect`` → ``render_device``, secrets
-    replaced by placeholders, lab emulation files under ``lab/``), with per-device errors; None when the
+    """Intended configs rendered by the library (:class:`~campusnet.pipeline.Pipeline` → ``render_device``,
+    secrets replaced by placeholders, lab emulation files under ``lab/``), with per-device errors; None when the
     renderer is not available in this checkout (then use ``--intended DIR``)."""
+    from campusnet.pipeline import Pipeline
+
     try:
-        intent_mod = importlib.import_module("campusnet.intent")
-        render_mod = importlib.import_module("campusnet.render")
+        from campusnet.render import render_device as render
     except ImportError:
         return None
-    build = getattr(intent_mod, "build_intents_collect", None)
-    render: Callable[..., Any] | None = getattr(render_mod, "render_device", None)
-    if build is None or render is None:
-        return None
-    intents, errors = build(snapshot)
+    pipe = Pipeline.build(snapshot)
+    intents, errors = pipe.intents, pipe.errors
     out: Intended = {}
     errs: dict[str, str] = {str(getattr(e, "obj", None) or "?"): str(e) for e in errors}
     for name, intent in intents.items():

@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from campusnet.errors import CampusnetError
 from campusnet.report.redact import Redactor
 from campusnet.settings import NetBoxTarget
@@ -174,25 +172,18 @@ def fetch_elevations(f: Fetcher, racks: Mapping[int, str], faces: tuple[str, ...
                      workers: int = 8) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
     """Raw elevation SVGs ``{(rack key, face): svg}`` for every rack and face, fetched in parallel, and the
     ones NetBox could not render ``{(rack key, face): reason}`` (the report draws those from the snapshot)."""
-    assert f._client is not None, "use Fetcher as a context manager"
-    client = f._client
     jobs = [(rid, key, face) for rid, key in racks.items() for face in faces]
 
     def one(job: tuple[int, str, str]) -> tuple[tuple[str, str], str, str]:
         rid, key, face = job
-        with f._lock:
-            f.requests += 1
-        r = None
-        for _attempt in range(2):  # one retry: a busy NetBox drops the odd connection
-            try:
-                r = client.get(f"/api/dcim/racks/{rid}/elevation/",
-                               params={"face": face, "render": "svg", "include_images": "false"},
-                               headers={"Accept": "image/svg+xml, */*"})
-                break
-            except httpx.HTTPError as exc:
-                failure = type(exc).__name__
-        if r is None:
-            return (key, face), "", f"no answer ({failure})"
+        try:  # two tries: a busy NetBox drops the odd connection; a rack NetBox cannot draw fails for good
+            r = f.request("GET", f"/api/dcim/racks/{rid}/elevation/",
+                          params={"face": face, "render": "svg", "include_images": "false"},
+                          headers={"Accept": "image/svg+xml, */*"}, tries=2)
+        except CampusnetError as exc:
+            if exc.code != "E110":
+                raise
+            return (key, face), "", f"no answer ({exc.message.rsplit(': ', 1)[-1]})"
         if r.status_code in (401, 403):
             raise CampusnetError("E111", f"NetBox refused the token for the elevation of rack {key} "
                                  f"(HTTP {r.status_code})")

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from campusnet.errors import CampusnetError
 from campusnet.settings import NetBoxTarget
+from campusnet.sot.reader import Fetcher
 
 Check = tuple[str, bool, str]
 #: plan kinds whose counts are compared with the REST API's ``count``
@@ -18,14 +17,14 @@ COUNTED = ("dcim.devices", "dcim.interfaces", "dcim.cables", "ipam.vlans", "ipam
            "circuits.circuits", "tenancy.contact-assignments", "vpn.l2vpns")
 
 
-def _get(client: httpx.Client, path: str, **params: Any) -> Any:
-    r = client.get(path, params=params)
+def _get(client: Fetcher, path: str, **params: Any) -> Any:
+    r = client.request("GET", path, params=params)
     if r.status_code >= 400:
         raise CampusnetError("E704", f"NetBox answered HTTP {r.status_code} for {path}", obj="scale verify")
     return r.json()
 
 
-def check_counts(client: httpx.Client, expected: dict[str, int]) -> list[Check]:
+def check_counts(client: Fetcher, expected: dict[str, int]) -> list[Check]:
     out: list[Check] = []
     for kind in COUNTED:
         if kind not in expected:
@@ -35,7 +34,7 @@ def check_counts(client: httpx.Client, expected: dict[str, int]) -> list[Check]:
     return out
 
 
-def check_cable_path(client: httpx.Client, device: str) -> Check:
+def check_cable_path(client: Fetcher, device: str) -> Check:
     """The access switch's LAG members: each traced end to end (``/trace/``) to an interface on a core member,
     and ``connected_endpoints`` (the cached path) says the same."""
     lags = _get(client, "/api/dcim/interfaces/", device=device, type="lag", brief=1)["results"]
@@ -71,7 +70,7 @@ def check_search(device: str) -> Check:
 
 
 def verify(target: NetBoxTarget, expected: dict[str, int], device: str) -> list[Check]:
-    with httpx.Client(base_url=target.url, headers=target.headers(), timeout=120) as client:
+    with Fetcher(target, timeout=120) as client:
         checks = check_counts(client, expected)
         checks.append(check_cable_path(client, device))
     checks.append(check_search(device))

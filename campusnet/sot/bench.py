@@ -20,8 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-import httpx
-
 from campusnet import settings
 from campusnet.settings import NetBoxTarget
 from campusnet.sot.reader import ENDPOINTS, ENDPOINTS_NETBOX_PATHS, Fetcher
@@ -66,9 +64,9 @@ def graphql_one(target: NetBoxTarget, label: str, count: int, workers: int = 4,
     query = f"query($o:Int!,$l:Int!){{{key}(pagination:{{offset:$o,limit:$l}}){{{sel}}}}}"
 
     def run() -> tuple[int, int, int]:
-        with httpx.Client(base_url=target.url, headers=target.headers(), timeout=600) as c:
+        with Fetcher(target, timeout=600) as c:
             def get(off: int) -> tuple[int, int]:
-                r = c.post("/graphql/", json={"query": query, "variables": {"o": off, "l": page}})
+                r = c.request("POST", "/graphql/", json={"query": query, "variables": {"o": off, "l": page}})
                 r.raise_for_status()
                 body = r.json()
                 if body.get("errors"):

@@ -172,6 +172,10 @@ INCONSISTENT = frozenset({"E115", "E116", "E117"})
 
 #: answers worth another try: the server (or a proxy in front of it) is restarting or overloaded
 RETRY_STATUS = frozenset({500, 502, 503, 504})
+#: methods sent again after a transport error or a RETRY_STATUS answer (see Fetcher._send)
+IDEMPOTENT = frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"})
+#: transport errors raised before the request left this machine: safe to retry any method
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 def _env_number(name: str, default: float) -> float:
@@ -216,24 +220,31 @@ class Fetcher:
         if self._client is not None:
             self._client.close()
 
-    def _send(self, path: str, params: Mapping[str, str | int] | None) -> httpx.Response:
-        """One GET, tried again on transport errors and 5xx answers (bounded, exponential backoff)."""
+    def _send(self, path: str, params: Mapping[str, str | int] | None, method: str = "GET",
+              body: Any = None, headers: Mapping[str, str] | None = None, tries: int | None = None
+              ) -> httpx.Response:
+        """One request, tried again on transport errors and 5xx answers (bounded, exponential backoff) when
+        that is safe: GET, PATCH (NetBox sets the fields given: the same PATCH twice is one change) and
+        DELETE (a repeat finds 404) always; POST only when the connection was never made (nothing was sent:
+        a POST that may have arrived is not sent twice, it could create the object twice)."""
         assert self._client is not None, "use Fetcher as a context manager"
-        for attempt in range(1, self.tries + 1):
+        idempotent = method in IDEMPOTENT
+        tries = tries or self.tries
+        for attempt in range(1, tries + 1):
             with self._lock:
                 self.requests += 1
             try:
-                r = self._client.get(path, params=params)
+                r = self._client.request(method, path, params=params, json=body, headers=headers)
             except httpx.TransportError as exc:  # connect/read/write timeouts, refused, reset, protocol
-                if attempt < self.tries:
+                if attempt < tries and (idempotent or isinstance(exc, NOT_SENT)):
                     self._pause(attempt)
                     continue
                 raise CampusnetError("E110", f"NetBox at {self.target.url} did not answer {path} "
-                                     f"after {self.tries} tries: {type(exc).__name__}") from None
+                                     f"after {tries} tries: {type(exc).__name__}") from None
             except httpx.HTTPError as exc:
                 raise CampusnetError("E110", f"NetBox at {self.target.url} did not answer {path}: "
                                      f"{type(exc).__name__}") from None
-            if r.status_code in RETRY_STATUS and attempt < self.tries:
+            if r.status_code in RETRY_STATUS and attempt < tries and idempotent:
                 self._pause(attempt)
                 continue
             return r
@@ -263,6 +274,38 @@ class Fetcher:
             return r.json()
         except ValueError:
             raise CampusnetError("E113", f"NetBox answered non-JSON for {path}") from None
+
+    def request(self, method: str, path: str, *, params: Mapping[str, str | int] | None = None,
+                json: Any = None, headers: Mapping[str, str] | None = None, tries: int | None = None
+                ) -> httpx.Response:
+        """Any verb, with the retry policy of :meth:`_send` (``tries``: fewer for a call that may fail
+        for good); the caller judges the answer with its own codes."""
+        return self._send(path, params, method.upper(), json, headers, tries)
+
+    def write(self, method: str, path: str, json: Any = None, *, ok: Iterable[int] = ()) -> Any:
+        """POST, PATCH or DELETE; the answer's JSON (None when empty). E111 for a refused token, E113 for
+        any other answer >= 400 that is not in ``ok`` (e.g. 404 for a DELETE of what is already gone)."""
+        r = self._send(path, None, method.upper(), json)
+        if r.status_code in (401, 403):
+            raise CampusnetError("E111", f"NetBox refused the token for {method.upper()} {path} "
+                                 f"(HTTP {r.status_code})")
+        if r.status_code >= 400 and r.status_code not in set(ok):
+            raise CampusnetError("E113", f"NetBox answered HTTP {r.status_code} for {method.upper()} {path}: "
+                                 f"{r.text[:800]}")
+        try:
+            return r.json() if r.content and r.status_code < 400 else None
+        except ValueError:
+            raise CampusnetError("E113", f"NetBox answered non-JSON for {method.upper()} {path}") from None
+
+    def post(self, path: str, json: Any) -> Any:
+        return self.write("POST", path, json)
+
+    def patch(self, path: str, json: Any) -> Any:
+        return self.write("PATCH", path, json)
+
+    def delete(self, path: str, json: Any = None) -> Any:
+        """DELETE; an object already gone (404, e.g. a retried DELETE that had arrived) is not an error."""
+        return self.write("DELETE", path, json, ok=(404,))
 
     def list_all(self, names: Iterable[str], mode: Mode = "fields",
                  endpoints: Mapping[str, tuple[str, str]] = ENDPOINTS) -> dict[str, list[Raw]]:

@@ -71,20 +71,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
                 host_vars,
                 managed_devices,
             )
+            from campusnet.pipeline import read_snapshot
             from campusnet.platforms import get_platform
-            from campusnet.sot import load_or_read
             from campusnet.sot.limit import Limit
         except ImportError as exc:
             raise AnsibleParserError(f"campusnet is not importable by this Python ({exc}): run Ansible from "
                                      "the project's virtualenv") from exc
         try:
-            target = None
-            if self.get_option("branch"):
-                from campusnet import settings
-
-                target = settings.netbox_target().with_branch(self.get_option("branch"))
             # the whole snapshot: `limit` selects hosts, as `campusnet render --limit` selects devices
-            snap = load_or_read(self.get_option("snapshot"), target=target)
+            snap = read_snapshot(self.get_option("snapshot"), branch=self.get_option("branch"))
             limit = Limit.parse(self.get_option("limit"))
             strict = self.get_option("strict")
             for device in managed_devices(snap, limit):

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 """Ansible module ``campusnet_intents``: read NetBox once (or a snapshot file) and build every device's
-intent with campusnet's library (``build_intents``), writing one JSON file per host for ``campusnet_render``.
+intent through campusnet's ``Pipeline``, writing one JSON file per host for ``campusnet_render``.
 
 The intent stage runs once per play (``run_once``), as in AVD (structured config, then config per host):
 the render task of each host then loads only its own intent.
@@ -20,7 +20,7 @@ DOCUMENTATION = r"""
 module: campusnet_intents
 short_description: Build campusnet intents for every configured device (one bulk NetBox read)
 description:
-  - Loads the snapshot (or reads NetBox once), builds every device's intent with C(campusnet.intent.build_intents)
+  - Loads the snapshot (or reads NetBox once), builds every device's intent with C(campusnet.pipeline.Pipeline)
     and writes C(<dest>/<device>.json) plus C(<dest>/index.json) (host name, chassis name or member -> device;
     devices whose intent cannot be built -> their error).
   - C(limit) selects devices; the snapshot stays whole (as C(campusnet render --limit)).
@@ -65,29 +65,19 @@ def main() -> None:
     )
     try:
         from campusnet.errors import CampusnetError
-        from campusnet.intent import build_intents_collect
-        from campusnet.sot import load_or_read
-        from campusnet.sot.limit import Limit, selected
+        from campusnet.pipeline import Pipeline
     except ImportError as exc:
         module.fail_json(msg=f"campusnet is not importable by {sys.executable} ({exc}): "
                              "set ansible_python_interpreter to the project's virtualenv")
         return
     p = module.params
     try:
-        target = None
-        if p["branch"]:
-            from campusnet import settings
-
-            target = settings.netbox_target().with_branch(p["branch"])
         # the whole snapshot; `limit` selects devices (derivations see the whole campus, as in the CLI)
-        snap = load_or_read(p["snapshot"], target=target)
-        lim = Limit.parse(p["limit"])
-        if lim is not None:
-            selected(snap, lim)  # E206 when it matches no device
-        intents, errors = build_intents_collect(snap, limit=lim.matches if lim else None)
+        pipe = Pipeline.load(snapshot=p["snapshot"], branch=p["branch"], limit=p["limit"], strict=False)
     except CampusnetError as exc:
         module.fail_json(msg=str(exc), code=exc.code)
         return
+    snap, intents, errors = pipe.snapshot, pipe.intents, pipe.errors
     dest = p["dest"] or tempfile.mkdtemp(prefix="campusnet-intents-")
     os.makedirs(dest, exist_ok=True)
     index: dict[str, str] = {}

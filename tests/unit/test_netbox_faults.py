@@ -405,12 +405,7 @@ def test_branch_changes_are_checked_against_count(monkeypatch: pytest.MonkeyPatc
     def handler(req: httpx.Request) -> httpx.Response:  # NetBox says 3 changes and sends 2
         return httpx.Response(200, json={"count": 3, "next": None, "results": [{"id": 1}, {"id": 2}]})
 
-    real = httpx.Client
-
-    def client(*a, **kw):  # type: ignore[no-untyped-def]
-        return real(*a, **kw, transport=httpx.MockTransport(handler))
-
-    monkeypatch.setattr(br.httpx, "Client", client)
+    monkeypatch.setattr(br, "TRANSPORT", httpx.MockTransport(handler))
     with pytest.raises(CampusnetError) as exc:
         br.branch_changes(TARGET, br.Branch(7, "b", "abc", "ready"))
     assert exc.value.code == "E116" and "branch_id=7" in str(exc.value)

@@ -371,7 +371,7 @@ def test_library_render_uses_placeholders_never_real_secrets(monkeypatch: pytest
 
     monkeypatch.setitem(__import__("sys").modules, "campusnet.render",
                         types.SimpleNamespace(render_device=render_device))
-    monkeypatch.setattr("campusnet.intent.build_intents_collect", lambda snap: ({"d": "d"}, []))
+    monkeypatch.setattr("campusnet.intent.build_intents_collect", lambda snap, **kw: ({"d": "d"}, []))
     got = comp.intended_from_library(mini())
     assert got is not None
     assert seen["secret"] == "secret-ref-snmp-ro"
