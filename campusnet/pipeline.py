@@ -38,6 +38,12 @@ def read_snapshot(snapshot: Path | str | Snapshot | None = None, *, target: NetB
     return load_or_read(snapshot, tgt)
 
 
+def lab_plan(snapshot: Path | str | None = None, *, target: NetBoxTarget | None = None,
+             limit: Limit | str | None = None) -> LabPlan:
+    """The lab plan alone (``campusnet lab``, no intents): ``limit`` cuts the snapshot, the lab is what is left."""
+    return plan_from_snapshot(load_or_read(snapshot, target, limit=limit))
+
+
 @dataclass
 class Pipeline:
     """A snapshot, the intents of its configured devices (those ``limit`` selects) and the per-device errors."""

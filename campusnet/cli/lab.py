@@ -25,10 +25,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _plan(snapshot: Path | None, limit: str | None):  # type: ignore[no-untyped-def]
-    from campusnet.lab import plan_from_snapshot
-    from campusnet.sot import load_or_read
+    from campusnet.pipeline import lab_plan
 
-    return plan_from_snapshot(load_or_read(snapshot, limit=limit))
+    return lab_plan(snapshot, limit=limit)
 
 
 @lab_app.command()

@@ -72,14 +72,14 @@ def test_plan_is_the_snapshots_lab_plan_and_read_snapshot_passes_objects_through
 
 
 def test_no_module_builds_intents_or_reads_a_snapshot_its_own_way() -> None:
-    """The five former copies (and the Ansible inventory) go through campusnet.pipeline."""
+    """The five former copies (and the Ansible inventory, ``lab``, check-change) go through campusnet.pipeline."""
     copies = ["campusnet/cli/render.py", "campusnet/change/sources.py", "campusnet/nornir_inventory.py",
               "campusnet/report/compliance.py", "playbooks/library/campusnet_intents.py",
-              "inventory/plugins/campusnet_inventory.py"]
+              "inventory/plugins/campusnet_inventory.py", "campusnet/cli/lab.py", "campusnet/change/run.py"]
     for rel in copies:
         tree = ast.parse((ROOT / rel).read_text())
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
-        assert not names & {"build_intents", "build_intents_collect", "load_or_read"}, rel
+        assert not names & {"build_intents", "build_intents_collect", "load_or_read", "plan_from_snapshot"}, rel
         assert "importlib" not in {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}, rel
 
 
