@@ -272,7 +272,7 @@ class NetBoxServer:
             log = self.logs / "gunicorn.log"
             tail = log.read_text()[-1500:] if log.exists() else ""
             raise CampusnetError("E172", f"gunicorn exited; its log ends with:\n{tail}")
-        try:
+        try:  # no token, no client: a probe for "the web server answers" (wait_for polls it)
             with urllib.request.urlopen(f"{self.url}/api/status/", timeout=5) as resp:  # noqa: S310
                 return bool(resp.status in (200, 403))
         except urllib.error.HTTPError as exc:
