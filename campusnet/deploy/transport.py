@@ -194,8 +194,9 @@ class Connection:
             out = o.read().decode(errors="replace")
             err = e.read().decode(errors="replace")
             rc = o.channel.recv_exit_status()
-        except (TimeoutError, paramiko.SSHException, OSError) as exc:
-            raise CampusnetError("E412", f"`{command}` failed over SSH: {exc}", obj=f"device {self.device}") from exc
+        except (TimeoutError, paramiko.SSHException, OSError, EOFError) as exc:  # EOFError: the session died
+            raise CampusnetError("E412", f"`{command}` failed over SSH: {str(exc) or type(exc).__name__}",
+                                 obj=f"device {self.device}") from exc
         if rc == -1 and _dropped(self._client):  # no exit status because the session died (fault drill 1)
             raise CampusnetError("E412", f"`{command}` got no exit status: the SSH session dropped",
                                  obj=f"device {self.device}")

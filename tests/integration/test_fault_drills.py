@@ -205,7 +205,10 @@ def test_drill_sshd_killed_mid_push(pipe: Pipeline, snapshot_file: Path) -> None
     before = _running(pipe, node)
     ns = pipe.plan.node(node).ns
     drill.clear("before-apply", node)
-    candidate = node_dir(node) / "etc" / "campusnet" / "candidate" / "frr.conf"  # /etc/frr is D/etc
+    from campusnet.deploy.drivers.linux_frr import REMOTE_DIR
+
+    # the node's /etc/frr is <lab>/<node>/etc on the host: the push's upload is visible from here
+    candidate = node_dir(node) / "etc" / Path(REMOTE_DIR).relative_to("/etc/frr") / "candidate" / "frr.conf"
     p = _start(*_deploy(snapshot_file, node), points=f"before-apply:{node}")
     try:
         assert drill.wait_reached("before-apply", node, timeout=120), "the deploy never reached the push"
