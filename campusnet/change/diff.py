@@ -5,40 +5,43 @@ Pure functions over :class:`~campusnet.change.model.Side`; no I/O.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
+from campusnet import compare
 from campusnet.change.model import Configs, DeviceDiff, DeviceStatus, FileDiff, FileStatus, Finding, RuleResult
 
 CONTEXT = 3
 
 
-def unified(before: str | None, after: str | None, device: str, path: str) -> FileDiff | None:
-    """The unified diff of one file (``None`` when identical). A missing side is ``/dev/null``."""
+def unified(before: str | None, after: str | None, device: str, path: str, platform: str | None = None
+            ) -> FileDiff | None:
+    """The unified diff of one file (``None`` when identical). A missing side is ``/dev/null``. The
+    device's own file (not ``lab/…``) of a VRP/Comware ``platform`` also gets hier_config's remediation."""
     if before == after:
         return None
-    a = (before or "").splitlines()
-    b = (after or "").splitlines()
-    lines = list(difflib.unified_diff(a, b, fromfile="/dev/null" if before is None else f"a/{device}/{path}",
-                                      tofile="/dev/null" if after is None else f"b/{device}/{path}",
-                                      n=CONTEXT, lineterm=""))
-    if not lines:  # only a trailing-newline difference
-        lines = [f"--- a/{device}/{path}", f"+++ b/{device}/{path}", "@@ end of file @@",
-                 "\\ trailing newline differs"]
-    added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++"))
-    removed = sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---"))
+    text = compare.unified(before or "", after or "", "/dev/null" if before is None else f"a/{device}/{path}",
+                           "/dev/null" if after is None else f"b/{device}/{path}", context=CONTEXT)
+    if not text:  # only a trailing-newline difference
+        text = f"--- a/{device}/{path}\n+++ b/{device}/{path}\n@@ end of file @@\n\\ trailing newline differs\n"
+    added, removed = compare.diff_counts(text)
     status: FileStatus = "added" if before is None else "removed" if after is None else "changed"
-    return FileDiff(path, status, added, removed, "\n".join(lines) + "\n")
+    fix: tuple[str, ...] = ()
+    if after is not None and not path.startswith("lab/") and compare.has_remediation(platform):
+        assert platform is not None
+        fix = tuple(compare.remediation(before or "", after, platform))
+    return FileDiff(path, status, added, removed, text, fix)
 
 
-def diff_configs(before: Configs, after: Configs) -> list[DeviceDiff]:
-    """Only the devices whose files differ, sorted by name; new and removed devices marked as such."""
+def diff_configs(before: Configs, after: Configs, platforms: Mapping[str, str] | None = None
+                 ) -> list[DeviceDiff]:
+    """Only the devices whose files differ, sorted by name; new and removed devices marked as such.
+    ``platforms`` (device -> slug) adds the hier_config remediation for VRP/Comware devices."""
     out: list[DeviceDiff] = []
     for dev in sorted(set(before) | set(after)):
         b, a = before.get(dev), after.get(dev)
         files: list[FileDiff] = []
         for path in sorted(set(b or {}) | set(a or {}), key=lambda p: (p.startswith("lab/"), p)):
-            fd = unified((b or {}).get(path), (a or {}).get(path), dev, path)
+            fd = unified((b or {}).get(path), (a or {}).get(path), dev, path, (platforms or {}).get(dev))
             if fd is not None:
                 files.append(fd)
         if not files:

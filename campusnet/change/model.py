@@ -50,6 +50,7 @@ class Side:
     render_errors: dict[str, str] = field(default_factory=dict)  # device -> message (field at fault)
     findings: list[Finding] | None = None  # None: the rules could not be run on this side
     lab_devices: list[str] = field(default_factory=list)
+    platforms: dict[str, str] = field(default_factory=dict)  # device -> NetBox platform slug (when known)
     info: dict[str, Any] = field(default_factory=dict)  # where it came from, timings
 
     def as_dict(self, *, with_configs: bool = False) -> dict[str, Any]:
@@ -69,6 +70,7 @@ class FileDiff:
     added: int
     removed: int
     diff: str  # unified diff text
+    remediation: tuple[str, ...] = ()  # VRP/Comware: hier_config's commands from before to after
 
     @property
     def lab(self) -> bool:

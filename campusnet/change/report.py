@@ -161,7 +161,12 @@ def render_summary(res: ChangeResult, *, diff_budget: int = DIFF_BUDGET) -> str:
                                    f"`diffs/{d.device}.diff` in the job's artefacts.", "", "</details>"]
                 continue
             budget -= len(text)
-            lines += [head, "", "```diff", text.rstrip("\n"), "```", "", "</details>"]
+            lines += [head, "", "```diff", text.rstrip("\n"), "```", ""]
+            for fd in d.files:
+                if fd.remediation:
+                    lines += [f"hier_config remediation for `{fd.path}` (the commands from before to after):", "",
+                              "```", *fd.remediation, "```", ""]
+            lines.append("</details>")
         lines.append("")
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in res.timings.items())
     lines.append(f"<sub>campusnet check-change · {timing}</sub>")

@@ -55,7 +55,7 @@ def compare(name: str, kind: Literal["branch", "git-ref", "snapshots"], before: 
     """The pure part: diffs and rule comparison of two rendered sides (``rules``: name -> (category,
     summary), default the registry)."""
     res = ChangeResult(name, kind, before, after, fail_on=fail_on)
-    res.devices = diff_configs(before.configs, after.configs)
+    res.devices = diff_configs(before.configs, after.configs, {**before.platforms, **after.platforms})
     if after.findings is not None:
         res.rules = compare_rules(_rule_table() if rules is None else rules, after.findings, before.findings)
     if before.findings is None:

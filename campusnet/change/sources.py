@@ -75,6 +75,7 @@ def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None
     for host in sorted(intents):
         try:
             side.configs[host] = render_device(intents[host], secrets=placeholder_secret, templates=templates)
+            side.platforms[host] = intents[host].platform
         except CampusnetError as exc:
             side.render_errors[host] = str(exc)
     for host in side.render_errors:

@@ -15,7 +15,6 @@ module (``playbooks/library/campusnet_deploy.py``) and ``campusnet deploy --via 
 from __future__ import annotations
 
 import contextlib
-import difflib
 import threading
 import time
 from collections import Counter
@@ -24,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from campusnet.compare import count_diff_lines, unified
 from campusnet.deploy import drill
 from campusnet.deploy.drivers import DeployTarget as DeployTarget  # its home is drivers.base; re-exported
 from campusnet.deploy.drivers import Driver, Session, driver_for
@@ -236,11 +236,6 @@ def check_adjacencies(driver: Driver, conn: Connection, sessions: list[Session],
             for k, why in down]
 
 
-def count_diff_lines(diff: str) -> int:
-    """Changed lines of a unified diff (headers not counted)."""
-    return sum(1 for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---")))
-
-
 def status_counts(results: Iterable[Any]) -> dict[str, int]:
     """``{status: how many}`` over results that have a ``status`` (deploy and rollback summaries)."""
     return dict(Counter(str(r.status) for r in results))
@@ -248,10 +243,7 @@ def status_counts(results: Iterable[Any]) -> dict[str, int]:
 
 def normalised_diff(driver: Driver, have: str, want: str, have_name: str, want_name: str) -> str:
     """Unified diff of two running configurations in the driver's canonical form (empty: equal)."""
-    a, b = driver.normalise(have), driver.normalise(want)
-    if a == b:
-        return ""
-    return "".join(difflib.unified_diff(a.splitlines(True), b.splitlines(True), have_name, want_name))
+    return unified(driver.normalise(have), driver.normalise(want), have_name, want_name)
 
 
 def restore_and_prove(driver: Driver, conn: Connection, backup_text: str) -> str:

@@ -34,8 +34,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campusnet.compare import count_diff_lines
 from campusnet.deploy.drivers import driver_for
-from campusnet.deploy.engine import count_diff_lines, normalised_diff, restore_and_prove, status_counts
+from campusnet.deploy.engine import normalised_diff, restore_and_prove, status_counts
 from campusnet.deploy.gate import GateResult, check_gate, scope_devices
 from campusnet.deploy.lock import acquire
 from campusnet.deploy.record import check_backup, check_summary

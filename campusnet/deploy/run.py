@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from campusnet.deploy.drivers import DeployTarget
+from campusnet.deploy.drivers import DeployTarget, driver_for
 from campusnet.deploy.engine import (
     PROBLEM_STATUSES,
     DeviceResult,
@@ -61,6 +61,9 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
     pipe = pipeline or Pipeline.load(snapshot=snapshot, branch=branch)
     targets = lab_targets(pipe.plan, pipe.intents, only=limit)
     if limit and not targets:
+        for name in limit:  # a production VRP/Comware device: E420 says where its remediation is shown
+            if name in pipe.intents:
+                driver_for(pipe.intents[name].platform)
         raise CampusnetError("E424", f"--limit {' '.join(limit)} matches no lab node")
     if not targets:
         raise CampusnetError("E425", "no lab device to deploy: tag devices `lab` in NetBox")

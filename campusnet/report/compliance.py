@@ -4,31 +4,27 @@ Intended configs come from the library (``campusnet.pipeline.Pipeline`` → ``ca
 ``--intended DIR``, from rendered files on disk (``DIR/<device>/<file>`` as ``campusnet render --out`` and
 ``runs/<id>/rendered/`` lay them out, or ``DIR/<device>.cfg``).
 
-The comparison is textual and order-insensitive, like the deploy driver's fallback diff: lines that carry
-no configuration (blank, ``!``/``#`` separators, ``Building configuration``, ``frr version``) are ignored.
-A lab backup (platform ``linux-frr``) holds sections (``!! campusnet-section ovs|links``): its FRR section
-is compared with the intended ``frr.conf`` (``lab/frr.conf`` for a lab device). Both sides are redacted before
+The comparison is :mod:`campusnet.compare`'s, in the platform's normalised form (VRP/Comware through
+hier_config, the lab's FRR through its deploy driver), and order-insensitive. A lab backup (platform
+``linux-frr``) holds sections (``!! campusnet-section ovs|links``): its FRR section is compared with the
+intended ``frr.conf`` (``lab/frr.conf`` for a lab device). Both sides are redacted before
 they are compared, so secrets are not audited (the report renders placeholders, never real secrets).
 "No backup yet" and "no intended config" are states, not errors.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from campusnet import compare as cmp
 from campusnet.errors import CampusnetError
 from campusnet.report.redact import Redactor
 from campusnet.report.state import Backup
 from campusnet.sot.models import Snapshot
 
 EMULATION_FILES = ("frr.conf", "ovs.sh", "net.sh")
-_VOLATILE = re.compile(r"^(?:!.*|#.*|Building configuration.*|Current configuration.*|frr version.*|"
-                       r"return|end)?$")
-_SECTION = re.compile(r"^!! campusnet-section (\w+)$")
 
 Intended = dict[str, dict[str, str]]  # device -> {file name: text}
 
@@ -48,24 +44,6 @@ class DeviceCompliance:
     @property
     def ok(self) -> bool:
         return self.state == "compliant"
-
-
-def _lines(text: str) -> list[str]:
-    return [ln.rstrip() for ln in text.splitlines() if not _VOLATILE.match(ln.strip())]
-
-
-def backup_section(text: str, section: str = "frr") -> str:
-    """One section of a sectioned lab backup (the part before any marker is ``frr``)."""
-    out: list[str] = []
-    cur = "frr"
-    for line in text.splitlines():
-        m = _SECTION.match(line)
-        if m:
-            cur = m.group(1)
-            continue
-        if cur == section:
-            out.append(line)
-    return "\n".join(out) + "\n"
 
 
 def pick_intended(files: dict[str, str], platform: str | None) -> tuple[str, str] | None:
@@ -100,14 +78,12 @@ def compare(device: str, intended: dict[str, str] | None, backup: Backup | None,
     if chosen is None:
         return DeviceCompliance(device, "no-intended", plat, backup.taken, None)
     name, text = chosen
-    running = backup_section(backup.text) if plat == "linux-frr" else backup.text
-    want, have = _lines(red.text(text)), _lines(red.text(running))
-    want_set = {ln.strip() for ln in want}
-    have_set = {ln.strip() for ln in have}
+    running = cmp.section(backup.text) if plat == cmp.LAB_PLATFORM else backup.text
+    want, have = cmp.normalise(red.text(text), plat), cmp.normalise(red.text(running), plat)
+    want_set = {ln.strip() for ln in cmp.plain_lines(want)}
+    have_set = {ln.strip() for ln in cmp.plain_lines(have)}
     missing, extra = len(want_set - have_set), len(have_set - want_set)
-    diff = "".join(difflib.unified_diff([ln + "\n" for ln in want], [ln + "\n" for ln in have],
-                                        fromfile=f"intended/{device}/{name}",
-                                        tofile=f"backup/{device}/{backup.taken}.cfg", n=2))
+    diff = cmp.unified(want, have, f"intended/{device}/{name}", f"backup/{device}/{backup.taken}.cfg", context=2)
     state = "compliant" if not missing and not extra else "drift"
     return DeviceCompliance(device, state, plat, backup.taken, name, missing, extra,
                             diff if state == "drift" else "")

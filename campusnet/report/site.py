@@ -9,7 +9,6 @@ file for any literal the redactor removed; a hit deletes the file and fails the 
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 import re
@@ -26,6 +25,7 @@ from xml.sax.saxutils import escape
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from campusnet.compare import unified
 from campusnet.errors import CampusnetError
 from campusnet.report import charts, tables
 from campusnet.report.compliance import Intended, compliance
@@ -229,10 +229,9 @@ def _rendered_diffs(run: Run, previous: Run | None) -> list[tuple[str, str]]:
         chunks = []
         for name in sorted(set(files) | set(before)):
             a, b = before.get(name, ""), files.get(name, "")
-            if a != b:
-                chunks.append("".join(difflib.unified_diff(a.splitlines(True), b.splitlines(True),
-                                                           fromfile=f"previous/{dev}/{name}",
-                                                           tofile=f"this/{dev}/{name}", n=2)))
+            d = unified(a, b, f"previous/{dev}/{name}", f"this/{dev}/{name}", context=2)
+            if d:
+                chunks.append(d)
         if chunks:
             out.append((dev, "\n".join(chunks)))
     return out

@@ -165,6 +165,7 @@ class VerifyContext:
         return JUDGES[e.check](e, self._node(e.node).output(show_command(e)))
 
     def _config_sync(self, e: Expectation) -> CheckResult:
+        from campusnet.compare import count_diff_lines
         from campusnet.deploy.drivers import driver_for
 
         target = self.targets.get(e.node)
@@ -181,7 +182,7 @@ class VerifyContext:
             diff = drv.diff(conn, target.files, running, target)
         if conn.misses:
             self.live_reads[e.node] = list(conn.misses)
-        n = sum(1 for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---")))
+        n = count_diff_lines(diff)
         return CheckResult(e.check, e.node, e.subject, "in sync with NetBox", "in sync" if not n else
                            f"{n} lines differ", not n,
                            f"{e.node}: " + ("configuration matches NetBox" if not n else

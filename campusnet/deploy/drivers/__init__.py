@@ -24,8 +24,8 @@ def driver_for(key: str) -> Driver:
         raise CampusnetError(
             "E420",
             f"no deploy driver for platform {key!r}: production pushes to {key} devices are not available "
-            "here (`campusnet render` works offline, and their remediation is computed with hier_config); the lab "
-            "emulates them on linux-frr",
+            "here (`campusnet render` prints their configuration, and `campusnet check-change` the hier_config "
+            "remediation of a change to them); the lab emulates them on linux-frr",
         ) from None
 
 
