@@ -89,23 +89,39 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
         return st.ok
 
     external = bool(os.environ.get("NETBOX_URL") and os.environ.get("NETBOX_TOKEN"))
+    campus = settings.inventory_dir() / "campus"
+    local: dict[str, Any] = {}
 
     def netbox_up() -> str:
-        if external:
+        if external:  # a user's NetBox: never the seeded cache
             return f"using {os.environ['NETBOX_URL']}"
         from campusnet.localnb import LocalNetBox
 
         nb = LocalNetBox.load()
-        nb.up(log=lambda m: log(f"   · {m}"))
-        return f"local NetBox at {nb.server.url}"
+        times = nb.up(log=lambda m: log(f"   · {m}"), seeded=campus)
+        local["nb"] = nb
+        origin = {"created": "new database", "seeded-cache": "seeded database restored from the cache"}.get(
+            nb.origin, "existing database")
+        parts = ", ".join(f"{k} {v:.0f} s" for k, v in times.items() if k != "total")
+        return f"local NetBox at {nb.server.url} ({origin}; {parts})"
 
     def seed() -> str:
         from campusnet.design.seed import seed as do_seed
 
-        r = do_seed(settings.netbox_target(), settings.inventory_dir() / "campus")
+        r = do_seed(settings.netbox_target(), campus)
         if r.errors:
             raise CampusnetError("E601", f"seed reported {len(r.errors)} errors: {r.errors[:3]}")
-        return f"{r.writes} writes ({'no changes' if not r.writes else 'created/updated'}) in {r.seconds:.1f} s"
+        detail = f"{r.writes} writes ({'no changes' if not r.writes else 'created/updated'}) in {r.seconds:.1f} s"
+        nb = local.get("nb")
+        if nb is not None and nb.origin == "seeded-cache" and r.writes:
+            # the cached dump did not equal the YAML although its key matched: say so (the seed fixed it)
+            log(f"   · warning: the seeded cache needed {r.writes} writes; it is stale")
+        if nb is not None and not external:
+            t0 = time.monotonic()
+            cached = nb.cache_seeded(campus, log=lambda m: log(f"   · {m}"))
+            if cached:
+                detail += f"; seeded database cached in {time.monotonic() - t0:.1f} s"
+        return detail
 
     state: dict[str, Any] = {}
 

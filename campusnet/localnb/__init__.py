@@ -4,10 +4,18 @@
 Redis on 127.0.0.1, restores the migrated schema from the per-machine cache (or migrates once and
 caches it), creates the ``automation`` and ``auditor`` users with v2 tokens in 0600 files, and serves
 NetBox with gunicorn plus an RQ worker (the Branching plugin needs one). Every step is idempotent.
+
+The seeded cache: after the first successful seed of a database ``up`` created (the demo does it),
+the seeded database is dumped into the per-machine cache under a key of everything that shapes it
+(NetBox and plugin versions, the design YAML, the seed code). The next ``up`` that creates a database
+restores that dump instead of the bare schema when the key still matches; the seed then runs as
+usual and must find nothing to write. Token rows are never in the dump: tokens are peppered per
+install, so ``up`` makes fresh users' tokens for every state directory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -30,6 +38,9 @@ Log = Callable[[str], None]
 class LocalNetBox:
     state: Path
     ports: dict[str, int] = field(default_factory=dict)
+    #: set by :meth:`up`: "created" (a new database, bare schema), "seeded-cache" (a new database
+    #: restored from the seeded cache) or "existing"
+    origin: str = "existing"
 
     @classmethod
     def load(cls) -> LocalNetBox:
@@ -65,8 +76,27 @@ class LocalNetBox:
     def schema_cache(self) -> Path:
         return settings.cache_dir() / "schema" / f"{SCHEMA_KEY}.dump"
 
+    def seeded_cache(self, campus: Path) -> Path:
+        return settings.cache_dir() / "seeded" / f"{SCHEMA_KEY}-{seeded_key(campus)}.dump"
+
+    def cache_seeded(self, campus: Path, log: Log = print) -> Path | None:
+        """Dump the seeded database into the per-machine cache: only when :meth:`up` created this
+        database in this process (so it holds nothing but the seed) and no dump for the key exists."""
+        if self.origin != "created":
+            return None
+        target = self.seeded_cache(campus)
+        if target.exists():
+            return None
+        # token rows are peppered per install and useless elsewhere: never in the cache
+        self.postgres.dump("netbox", target, exclude_data=("users_token",))
+        log(f"cached the seeded database in {target}")
+        self.origin = "existing"
+        return target
+
     # -- verbs ------------------------------------------------------------------------------------------
-    def up(self, log: Log = print) -> dict[str, float]:
+    def up(self, log: Log = print, *, seeded: Path | None = None) -> dict[str, float]:
+        """Bring the local NetBox up. ``seeded``: the design directory whose seeded-cache dump a newly
+        created database may start from (None: start from the bare schema)."""
         times: dict[str, float] = {}
         t0 = time.monotonic()
         self.base.mkdir(parents=True, exist_ok=True)
@@ -103,17 +133,26 @@ class LocalNetBox:
         marker = srv.migrated_marker()
         if created or not marker.exists() or marker.read_text().strip() != SCHEMA_KEY:
             cache = self.schema_cache()
-            if created and cache.exists():
+            seeded_dump = self.seeded_cache(seeded) if seeded is not None else None
+            if created and seeded_dump is not None and seeded_dump.exists():
+                log(f"restoring the seeded NetBox database from {seeded_dump} (the seed will check it)")
+                pg.restore("netbox", "netbox", seeded_dump)
+                log("applying migrations (nothing to do after a restore, ~20 s)")
+                srv.migrate()
+                self.origin = "seeded-cache"
+            elif created and cache.exists():
                 log(f"restoring the migrated NetBox schema from {cache}")
                 pg.restore("netbox", "netbox", cache)
                 log("applying migrations (nothing to do after a restore, ~20 s)")
                 srv.migrate()
+                self.origin = "created"
             else:
                 log("migrating the NetBox database (first time on this machine: ~7 min of CPU)")
                 srv.migrate()
                 if created:
                     pg.dump("netbox", cache)
                     log(f"cached the migrated schema in {cache}")
+                    self.origin = "created"
             marker.write_text(SCHEMA_KEY + "\n")
         static_marker = srv.root / "static" / ".campusnet-collected"
         if not static_marker.exists() or static_marker.read_text().strip() != SCHEMA_KEY:
@@ -185,6 +224,18 @@ class LocalNetBox:
         }
         sf.write_text(json.dumps(data, indent=2) + "\n")
         os.chmod(sf, 0o644)
+
+
+def seeded_key(campus: Path) -> str:
+    """What the seeded database depends on: NetBox and plugin versions (the schema key), the design
+    YAML under ``campus`` and the seed code (campusnet/design/*.py). Any change: a new key."""
+    h = hashlib.sha256(f"{SCHEMA_KEY}\n".encode())
+    design_code = settings.REPO_ROOT / "campusnet" / "design"
+    for label, root, pattern in (("campus", campus, "*.yml"), ("code", design_code, "*.py")):
+        for f in sorted(root.rglob(pattern)):
+            h.update(f"{label}/{f.relative_to(root).as_posix()}\n".encode())
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()[:16]
 
 
 def _safe(fn: Callable[[], bool]) -> bool:

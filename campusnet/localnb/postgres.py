@@ -174,15 +174,16 @@ class Postgres:
     def drop_database(self, name: str) -> None:
         self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    def dump(self, db: str, target: Path) -> None:
+    def dump(self, db: str, target: Path, exclude_data: tuple[str, ...] = ()) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        # -Fc output is binary: write it straight to a file we own
-        with open(tmp, "wb") as fh:
+        # -Fc output is binary: write it straight to a file we own (0600: it is a copy of the data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
             user = _run_user()
             argv = (["runuser", "-u", user, "--"] if user else []) + [
                 pg_bin("pg_dump"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", "-Fc", "-O",
-                "-d", db]
+                *(f"--exclude-table-data={t}" for t in exclude_data), "-d", db]
             subprocess.run(argv, stdout=fh, check=True)
         tmp.replace(target)
 
