@@ -63,7 +63,10 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
     if limit and not targets:
         for name in limit:  # a production VRP/Comware device: E420 says where its remediation is shown
             if name in pipe.intents:
-                driver_for(pipe.intents[name].platform)
+                try:
+                    driver_for(pipe.intents[name].platform)
+                except CampusnetError as exc:
+                    raise CampusnetError(exc.code, exc.message, obj=name, field="platform") from None
         raise CampusnetError("E424", f"--limit {' '.join(limit)} matches no lab node")
     if not targets:
         raise CampusnetError("E425", "no lab device to deploy: tag devices `lab` in NetBox")

@@ -93,7 +93,8 @@ def test_deploy_of_a_production_only_device_says_where_its_remediation_is(tmp_pa
     snap = saved(campus(), tmp_path / "snap.json")
     with pytest.raises(CampusnetError) as e:  # jpl-b01-as2: Comware, not emulated in the lab
         run_deploy(commit=False, snapshot=snap, via="direct", limit=["jpl-b01-as2"])
-    assert e.value.code == "E420" and "h3c-comware" in str(e.value) and "check-change" in str(e.value)
+    assert e.value.code == "E420" and e.value.obj == "jpl-b01-as2" and e.value.field == "platform"
+    assert "h3c-comware" in str(e.value) and "check-change" in str(e.value)
     with pytest.raises(CampusnetError) as e:  # a name NetBox does not know: still "no lab node"
         run_deploy(commit=False, snapshot=snap, via="direct", limit=["no-such-device"])
     assert e.value.code == "E424"
