@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -35,10 +36,25 @@ def private_dir(path: Path) -> Path:
 
 def write_private(path: Path, data: str | bytes, *, mode: int = FILE_MODE, exclusive: bool = False) -> Path:
     """Write ``data`` to ``path`` with ``mode`` (0600), also when the file existed with another mode.
-    ``exclusive``: fail if it exists (backups are never overwritten)."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
-    fd = os.open(path, flags, mode)
-    with os.fdopen(fd, "wb") as fh:
-        os.fchmod(fh.fileno(), mode)
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+    ``exclusive``: fail if it exists (backups are never overwritten).
+
+    Atomic: the data goes to a temporary file beside ``path`` first, then takes its name (``os.replace``, or
+    ``os.link`` when exclusive), so a crash or a kill never leaves a half-written configuration or record."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if exclusive:  # a backup: it must survive a power cut, not only a crash
+                fh.flush()
+                os.fsync(fh.fileno())
+        if exclusive:
+            os.link(tmp, path)  # FileExistsError when the name is taken: never overwrite
+        else:
+            os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path

@@ -247,8 +247,12 @@ def render_all(intents: Mapping[str, DeviceIntent] | Iterable[DeviceIntent], out
     items = intents.values() if isinstance(intents, Mapping) else intents
     summary = RenderSummary()
     made: set[Path] = set()
+    # every device is rendered before anything is written: a failure (a missing secret, a template error)
+    # leaves the output directory as it was, never half old and half new
+    rendered = []
     for intent in items:
-        files = render_device(intent, secrets=secrets, lab=lab, templates=templates)
+        rendered.append((intent, render_device(intent, secrets=secrets, lab=lab, templates=templates)))
+    for intent, files in rendered:
         summary.devices += 1
         summary.per_platform[intent.platform] = summary.per_platform.get(intent.platform, 0) + 1
         for rel, text in files.items():

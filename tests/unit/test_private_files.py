@@ -82,3 +82,38 @@ def test_rendered_configurations_are_private(tmp_path: Path, umask_000: None, sm
         assert _mode(p) == (0o700 if p.suffix == ".sh" else 0o600), p
     # a second run with unchanged content and right modes rewrites nothing
     assert render_all(intents, tmp_path / "out", secrets=placeholder_secret).changed == 0
+
+
+def test_write_is_atomic_and_leaves_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that dies half way leaves the old file whole (the data goes to a temporary file first)."""
+    target = tmp_path / "dev.cfg"
+    write_private(target, "old\n")
+
+    def dies(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", dies)
+    with pytest.raises(OSError, match="disk full"):
+        write_private(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.cfg"]
+
+
+def test_a_failed_render_writes_nothing(tmp_path: Path, small_intents) -> None:  # type: ignore[no-untyped-def]
+    """A device that cannot be rendered (here: a missing secret) stops the render before any file is written."""
+    from campusnet.errors import CampusnetError
+    from campusnet.render import render_all
+
+    intents = list(small_intents.values())
+    calls = {"n": 0}
+
+    def secrets(name: str) -> str:
+        calls["n"] += 1
+        if calls["n"] > 3:  # the first devices resolve, a later one does not
+            raise CampusnetError("E304", "secret not found", obj=name, field="secret_ref")
+        return "s3cret"
+
+    out = tmp_path / "out"
+    with pytest.raises(CampusnetError, match="E304"):
+        render_all(intents, out, secrets=secrets)
+    assert not out.exists() or not any(out.rglob("*"))
