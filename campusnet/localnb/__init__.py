@@ -21,6 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,68 +103,92 @@ class LocalNetBox:
         self.base.mkdir(parents=True, exist_ok=True)
         srv, pg, rd = self.server, self.postgres, self.redis
 
-        t = time.monotonic()
-        srv.install(settings.cache_dir() / "wheels", log=log)
-        times["install"] = time.monotonic() - t
+        # the NetBox venv install (pip, ~30 s) overlaps PostgreSQL's start and the dump restore: neither
+        # needs the venv; migrate does, so it waits for the install
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="localnb") as pool:
+            install = pool.submit(srv.install, settings.cache_dir() / "wheels", log)
 
-        t = time.monotonic()
-        if not pg.initialised():
-            log(f"initialising PostgreSQL cluster in {pg.data_dir}")
-            pg.init(srv.secret("pg_superuser_password", 32))
-        if pg.pid() and not _safe(pg.durable):
-            # started by an older campusnet with fsync off: restart it durable, unless NetBox is serving
-            # (a restart under a running NetBox fails its requests and jobs): then say how
-            if srv.web_pid():
-                log("warning: PostgreSQL runs with fsync off (started by an older campusnet); "
-                    "`campusnet netbox down` then `campusnet netbox up` restarts it durable")
-            else:
-                log("restarting PostgreSQL with fsync, synchronous_commit and full_page_writes on")
-                srv.stop()  # the RQ worker holds connections
-                pg.stop()
-        pg.start()
-        pg.wait_ready()
-        rd.start()
-        times["services"] = time.monotonic() - t
+            t = time.monotonic()
+            if not pg.initialised():
+                log(f"initialising PostgreSQL cluster in {pg.data_dir}")
+                pg.init(srv.secret("pg_superuser_password", 32))
+            if pg.pid() and not _safe(pg.durable):
+                # started by an older campusnet with fsync off: restart it durable, unless NetBox is serving
+                # (a restart under a running NetBox fails its requests and jobs): then say how
+                if srv.web_pid():
+                    log("warning: PostgreSQL runs with fsync off (started by an older campusnet); "
+                        "`campusnet netbox down` then `campusnet netbox up` restarts it durable")
+                else:
+                    log("restarting PostgreSQL with fsync, synchronous_commit and full_page_writes on")
+                    srv.stop()  # the RQ worker holds connections
+                    pg.stop()
+            pg.start()
+            pg.wait_ready()
+            rd.start()
+            times["services"] = time.monotonic() - t
 
-        srv.write_config(pg.port, rd.port)
-        self._write_state()
+            srv.write_config(pg.port, rd.port)
+            self._write_state()
 
-        t = time.monotonic()
-        created = pg.ensure_database("netbox", "netbox", srv.secret("db_password", 32))
-        marker = srv.migrated_marker()
-        if created or not marker.exists() or marker.read_text().strip() != SCHEMA_KEY:
+            t = time.monotonic()
+            created = pg.ensure_database("netbox", "netbox", srv.secret("db_password", 32))
+            marker = srv.migrated_marker()
+            need_schema = created or not marker.exists() or marker.read_text().strip() != SCHEMA_KEY
             cache = self.schema_cache()
             seeded_dump = self.seeded_cache(seeded) if seeded is not None else None
+            source: Path | None = None
             if created and seeded_dump is not None and seeded_dump.exists():
+                source, self.origin = seeded_dump, "seeded-cache"
                 log(f"restoring the seeded NetBox database from {seeded_dump} (the seed will check it)")
-                pg.restore("netbox", "netbox", seeded_dump)
-                log("applying migrations (nothing to do after a restore, ~20 s)")
-                srv.migrate()
-                self.origin = "seeded-cache"
             elif created and cache.exists():
+                source, self.origin = cache, "created"
                 log(f"restoring the migrated NetBox schema from {cache}")
-                pg.restore("netbox", "netbox", cache)
-                log("applying migrations (nothing to do after a restore, ~20 s)")
-                srv.migrate()
-                self.origin = "created"
-            else:
-                log("migrating the NetBox database (first time on this machine: ~7 min of CPU)")
-                srv.migrate()
-                if created:
-                    pg.dump("netbox", cache)
-                    log(f"cached the migrated schema in {cache}")
-                    self.origin = "created"
-            marker.write_text(SCHEMA_KEY + "\n")
-        static_marker = srv.root / "static" / ".campusnet-collected"
-        if not static_marker.exists() or static_marker.read_text().strip() != SCHEMA_KEY:
-            log("collecting NetBox's static files (rack elevations need their CSS)")
-            srv.manage("collectstatic", "--no-input")
-            static_marker.write_text(SCHEMA_KEY + "\n")
-        times["schema"] = time.monotonic() - t
+            if source is not None:
+                pg.restore("netbox", "netbox", source)
+            times["restore"] = time.monotonic() - t
+
+            t = time.monotonic()
+            install.result()  # raises the install's error, if any
+            times["install wait"] = time.monotonic() - t
+
+            t = time.monotonic()
+            static_marker = srv.root / "static" / ".campusnet-collected"
+            static = None
+            want_static = not static_marker.exists() or static_marker.read_text().strip() != SCHEMA_KEY
+            if want_static and (source is not None or not need_schema):
+                # beside migrate only when the tables exist (NetBox's app loading may read them)
+                log("collecting NetBox's static files (rack elevations need their CSS), beside migrate")
+                static = pool.submit(srv.manage, "collectstatic", "--no-input")
+            if need_schema:
+                if source is not None:
+                    log("applying migrations (nothing to do after a restore, ~20 s)")
+                    srv.migrate()
+                else:
+                    log("migrating the NetBox database (first time on this machine: ~7 min of CPU)")
+                    srv.migrate()
+                    if created:
+                        pg.dump("netbox", cache)
+                        log(f"cached the migrated schema in {cache}")
+                        self.origin = "created"
+                marker.write_text(SCHEMA_KEY + "\n")
+            if want_static:
+                if static is None:
+                    log("collecting NetBox's static files (rack elevations need their CSS)")
+                    srv.manage("collectstatic", "--no-input")
+                else:
+                    static.result()
+                static_marker.write_text(SCHEMA_KEY + "\n")
+            times["schema"] = time.monotonic() - t
 
         t = time.monotonic()
-        srv.start()
-        srv.ensure_users()
+        if srv.has_token_files():
+            srv.start()
+            srv.ensure_users()  # checks the existing tokens through the web server
+        else:  # a new state dir: make users and tokens (a Django shell) while gunicorn starts
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="localnb") as pool:
+                users = pool.submit(srv.ensure_users)
+                srv.start()
+                users.result()
         self._write_state()
         times["serve"] = time.monotonic() - t
         times["total"] = time.monotonic() - t0

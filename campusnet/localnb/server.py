@@ -214,6 +214,9 @@ class NetBoxServer:
                 return False
         return True
 
+    def has_token_files(self) -> bool:
+        return any(self.token_file(r).exists() for r in ("automation", "auditor"))
+
     def api_ok(self, token: str) -> bool:
         """The token reads NetBox (through the reader's client, one try: a probe, not a read)."""
         from campusnet.settings import NetBoxTarget

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -153,3 +155,74 @@ def test_no_password_on_any_command_line(netbox_up: NetBoxTarget) -> None:
         for secret in secrets:
             assert secret not in argv, f"a local NetBox secret is on the command line of pid {proc.name}"
     assert seen > 10
+
+
+def _edited_campus(tmp_path: Path) -> Path:
+    """A copy of the reference campus with one site description changed."""
+    edited = tmp_path / "campus-edited"
+    shutil.copytree(settings.inventory_dir() / "campus", edited)
+    f = edited / "organisation.yml"
+    text = f.read_text()
+    assert 'description: "campus with the modular machine room"' in text
+    f.write_text(text.replace('description: "campus with the modular machine room"',
+                              'description: "campus with the modular machine room (edited)"'))
+    return edited
+
+
+def test_seeded_cache_key_follows_the_yaml(tmp_path: Path) -> None:
+    from campusnet.localnb import seeded_key
+
+    campus = settings.inventory_dir() / "campus"
+    assert seeded_key(campus) == seeded_key(campus)
+    assert seeded_key(_edited_campus(tmp_path)) != seeded_key(campus)
+
+
+@local_only
+@pytest.mark.slow
+def test_seeded_cache_restores_and_seed_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three fresh state directories beside the shared NetBox (own ports): A seeds and caches (unless the
+    machine's cache already holds this campus), B with a changed YAML must start from the bare schema,
+    C restores the seeded dump and the real seed then writes nothing."""
+    from campusnet.design.seed import seed
+    from campusnet.localnb import LocalNetBox
+
+    campus = settings.inventory_dir() / "campus"
+    monkeypatch.delenv("NETBOX_URL", raising=False)
+    monkeypatch.delenv("NETBOX_TOKEN", raising=False)
+    started: list[LocalNetBox] = []
+
+    def fresh(name: str, design: Path) -> LocalNetBox:
+        monkeypatch.setenv("CAMPUSNET_STATE", str(tmp_path / name))
+        nb = LocalNetBox.load()
+        started.append(nb)
+        nb.up(log=lambda m: None, seeded=design)
+        return nb
+
+    try:
+        a = fresh("a", campus)
+        if a.origin == "created":
+            first = seed(settings.netbox_target(), campus)
+            assert not first.errors, first.errors[:5]
+            assert a.cache_seeded(campus) == a.seeded_cache(campus)
+        assert a.seeded_cache(campus).exists()
+        assert stat.S_IMODE(a.seeded_cache(campus).stat().st_mode) == 0o600
+        a_token = a.server.token_file("automation").read_text()
+        a.down()
+
+        edited = _edited_campus(tmp_path)
+        b = fresh("b", edited)
+        assert b.origin == "created"  # another key: the bare schema, never the cached data
+        r = httpx.get(f"{b.server.url}/api/dcim/sites/", headers=settings.netbox_target().headers())
+        assert r.status_code == 200 and r.json()["count"] == 0
+        b.down()
+
+        c = fresh("c", campus)
+        assert c.origin == "seeded-cache"
+        assert c.server.token_file("automation").read_text() != a_token  # fresh tokens per state dir
+        again = seed(settings.netbox_target(), campus)
+        assert not again.errors and again.writes == 0, again.changes[:10]
+        assert set(again.requests) == {"GET"}
+        assert c.cache_seeded(campus) is None  # a restored database is never re-cached
+    finally:
+        for nb in started:
+            nb.down()
