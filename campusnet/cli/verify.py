@@ -28,23 +28,30 @@ def verify(
     out_dir: Path = typer.Option(None, "--out", help="Where to write latest.json / latest.xml "
                                                       "(default .campusnet/verify)."),
     show_passed: bool = typer.Option(False, "--all", help="List passed checks too."),
+    via: str = typer.Option("ssh", "--via", help="Collector: 'ssh' (one paramiko exec per node; default) or "
+                            "'pyats' (a Unicon session per node, one execute() of the node's batch each; "
+                            "~2x the collect time, docs/benchmarks.md)."),
 ) -> None:
     """Verify the lab against NetBox: links up, LAGs bundled, exactly the OSPF/BGP sessions the data implies,
     EVPN VNIs present, reachability (building user → DC server and provider test address; VPN user → DC),
     and no configuration drift. One SSH batch per node collects the state; the checks judge it in-process.
     Writes JUnit XML and JSON (with the time per check). Exit code 1 when any check fails."""
     from campusnet.deploy.targets import lab_targets
+    from campusnet.errors import CampusnetError
     from campusnet.pipeline import Pipeline
     from campusnet.verify.expect import expectations
     from campusnet.verify.run import VerifyContext, run_verify
 
+    if via not in ("pyats", "ssh"):
+        raise CampusnetError("E438", f"unknown collector {via!r}: use 'pyats' or 'ssh'", obj="campusnet verify",
+                             field="--via")
     pipe = Pipeline.load(snapshot=snapshot)
     exps = expectations(pipe.snapshot, pipe.plan, pipe.intents)
     if check:
         exps = [e for e in exps if e.check in set(check)]
     if node:
         exps = [e for e in exps if e.node in set(node)]
-    ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents))
+    ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents), via=via)
     rc, results, path = run_verify(ctx, out_dir=out_dir)
     failed = [r for r in results if not r.passed]
     t = Table(title=f"verify: {len(results) - len(failed)} passed, {len(failed)} failed")
@@ -61,7 +68,7 @@ def verify(
         out.print(r.message, markup=False, highlight=False)
     timing = json.loads(path.read_text())
     out.print(f"{len(results)} checks on {timing.get('nodes')} nodes in {timing.get('seconds')} s "
-              f"({timing.get('per_check_s')} s per check; collect {timing.get('collect_s')} s)")
+              f"({timing.get('per_check_s')} s per check; collect {timing.get('collect_s')} s via {via})")
     out.print(f"results: {path} and {path.with_suffix('.xml')}")
     if rc != 0 or failed:
         raise typer.Exit(1)

@@ -96,6 +96,7 @@ class VerifyContext:
     expectations: list[Expectation]
     targets: dict[str, DeployTarget]  # lab node → what it should run (for the config-sync check)
     state: dict[str, NodeState] | None = None  # collected per node (set by collect_state, or given: recorded)
+    via: str = "ssh"  # the collector: "ssh" (paramiko exec) or "pyats" (Unicon sessions, verify.session)
     out_dir: Path | None = None  # set by run_verify: results and session transcripts (sessions/)
     results: list[CheckResult] = field(default_factory=list)
     judged: dict[str, CheckResult] = field(default_factory=dict)  # expectation id → result
@@ -115,7 +116,15 @@ class VerifyContext:
         if logs is not None:
             for old in list(logs.glob("*.log")) + list(logs.glob("*.json")):
                 old.unlink(missing_ok=True)  # the last run's transcripts only
-        self.state, self._live = collect(self.plan, cmds, log_dir=logs, keep_open=drift_nodes)
+        if self.via == "pyats":
+            from campusnet.verify.session import collect_pyats
+
+            self.state, self._live = collect_pyats(self.plan, cmds, log_dir=logs, keep_open=drift_nodes)
+        elif self.via == "ssh":
+            self.state, self._live = collect(self.plan, cmds, log_dir=logs, keep_open=drift_nodes)
+        else:
+            raise CampusnetError("E438", f"unknown collector {self.via!r}: use 'pyats' or 'ssh'",
+                                 obj="VerifyContext", field="via")
         self.timings["collect_s"] = round(time.monotonic() - t, 2)
 
     def judge_all(self) -> None:
@@ -264,7 +273,7 @@ def run_verify(ctx: VerifyContext, *, out_dir: Path | None = None, quiet: bool =
     n = len(ctx.results)
     data = {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(took, 1),
             "passed": sum(r.passed for r in ctx.results), "failed": sum(not r.passed for r in ctx.results),
-            "per_check_s": round(took / n, 4) if n else None, "nodes": len(ctx.state or {}), **ctx.timings,
-            "live_reads": ctx.live_reads, "checks": [r.as_dict() for r in ctx.results]}
+            "per_check_s": round(took / n, 4) if n else None, "nodes": len(ctx.state or {}), "via": ctx.via,
+            **ctx.timings, "live_reads": ctx.live_reads, "checks": [r.as_dict() for r in ctx.results]}
     write_private(out / "latest.json", json.dumps(data, indent=2) + "\n")
     return int(rc), ctx.results, out / "latest.json"
