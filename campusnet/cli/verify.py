@@ -1,6 +1,7 @@
 """`campusnet verify`: checks, derived from NetBox intent, that the lab's real state is what NetBox says.
 
-Each node's state is collected once (one SSH batch per node, all nodes at once), every check is judged
+Each node's state is collected once (one batch per node, all nodes at once: an SSH exec, or with
+``--via pyats`` one execute() on a Unicon session), every check is judged
 in-process, and pytest reports (JUnit XML + JSON): :mod:`campusnet.verify.run`."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """pyATS connections to the lab: a testbed generated from NetBox, one Unicon session per node.
 
-``campusnet verify`` collects through these by default (``--via pyats``, :func:`collect_pyats`): every
+``campusnet verify --via pyats`` collects through these (:func:`collect_pyats`; the default, ``--via ssh``,
+is ~2x faster on a 2-core controller: docs/benchmarks.md): every
 node's Unicon session is opened at once (threads), and each runs the node's whole batch
 (:func:`campusnet.verify.collect.batch_script`) with ONE ``device.execute()``, then disconnects with the
 zero-wait settings. The batch's printout travels gzip'd and base64'd on one line
