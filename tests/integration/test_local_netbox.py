@@ -223,6 +223,6 @@ def test_seeded_cache_restores_and_seed_writes_nothing(tmp_path: Path, monkeypat
         assert not again.errors and again.writes == 0, again.changes[:10]
         assert set(again.requests) == {"GET"}
         assert c.cache_seeded(campus) is None  # a restored database is never re-cached
-    finally:
+    finally:  # purge: as root the clusters live in /var/lib/campusnet (tmp_path is not postgres's)
         for nb in started:
-            nb.down()
+            nb.purge()
