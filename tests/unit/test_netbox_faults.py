@@ -2,7 +2,7 @@
 NetBox's ``count``, ``--limit`` matching nothing, the CLI's catch-all, branch operations without NetBox.
 
 Each fake NetBox is an ``httpx.MockTransport``; the integration twins are in
-tests/integration/test_netbox_faults.py."""
+tests/integration/test_netbox_faults_live.py."""
 
 from __future__ import annotations
 
