@@ -61,8 +61,12 @@ def report_gate(gate: GateResult | None, *, commit: bool, verb: str) -> None:
                                           f"{verb} --commit will refuse to push (--force overrides)")
 
 
-def refuse(exc: Any, verb: str) -> None:
+def refuse(exc: Any, verb: str, *, as_json: bool = False) -> None:
     """The gate refused: each violation, the coded refusal, exit 1 (nothing was written to any device)."""
+    if as_json:
+        print(json.dumps({"refused": exc.code, "message": str(exc),
+                          "violations": [v.model_dump() for v in exc.violations]}, indent=2))
+        raise typer.Exit(1)
     print_violations(exc.violations, f"{verb} refused: {len(exc.violations)} rule violation(s)")
     out.print(f"[bold red]{exc}[/]", highlight=False)
     raise typer.Exit(1)
@@ -120,11 +124,7 @@ def deploy(
                              wait=wait, canary=canary, max_failures=max_failures,
                              accept_new_host_keys=accept_new_host_keys or None)
     except GateRefused as exc:
-        if as_json:
-            print(json.dumps({"refused": exc.code, "message": str(exc),
-                              "violations": [v.model_dump() for v in exc.violations]}, indent=2))
-            raise typer.Exit(1) from None
-        refuse(exc, "deploy")
+        refuse(exc, "deploy", as_json=as_json)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2, default=str))
     else:

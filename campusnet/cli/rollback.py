@@ -54,11 +54,7 @@ def rollback(
         summary = run_rollback(run, commit=commit, limit=limit or None, workers=workers, force=force, wait=wait,
                                snapshot=snapshot, branch=branch, accept_new_host_keys=accept_new_host_keys or None)
     except GateRefused as exc:
-        if as_json:
-            print(json.dumps({"refused": exc.code, "message": str(exc),
-                              "violations": [v.model_dump() for v in exc.violations]}, indent=2))
-            raise typer.Exit(1) from None
-        refuse(exc, "rollback")
+        refuse(exc, "rollback", as_json=as_json)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2, default=str))
     else:
