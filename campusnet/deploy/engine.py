@@ -367,9 +367,7 @@ def deploy_many(
                              field="--max-failures")
     if connect is None:
         creds = creds or Credentials.from_environment()
-    guard = StageGuard(max_failures=max_failures if commit else 0)
-
-    def one(t: DeployTarget) -> DeviceResult:
+    def one(t: DeployTarget, guard: StageGuard) -> DeviceResult:
         if not guard.may_start():
             return guard.skipped(t, run)
         r = deploy_device(t, commit=commit, run=run, creds=creds, connect=connect,
@@ -379,17 +377,31 @@ def deploy_many(
             progress(r)
         return r
 
-    by_device: dict[str, DeviceResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for stage in staged(targets, canary if commit else 0):
-            results = list(pool.map(one, stage))
-            by_device.update((r.device, r) for r in results)
-            why = canary_verdict(results) if len(by_device) < len(targets) else None
-            if why:
-                guard.halt(why)
+        results = run_in_stages(targets, commit=commit, run=run, canary=canary, max_failures=max_failures,
+                                stage=lambda batch, guard: list(pool.map(lambda t: one(t, guard), batch)))
+    run.write_summary()
+    return results
+
+
+StageFn = Callable[[list[DeployTarget], "StageGuard"], list[DeviceResult]]
+
+
+def run_in_stages(targets: list[DeployTarget], *, commit: bool, run: Run, canary: int, max_failures: int,
+                  stage: StageFn) -> list[DeviceResult]:
+    """Push ``targets`` stage by stage (the canary first, when ``commit``), each stage through ``stage``;
+    halt after a failed canary or ``max_failures`` failed devices. Records the staging in the run.
+    Shared by the thread-pool path and the Nornir path. Returns results in target order."""
+    guard = StageGuard(max_failures=max_failures if commit else 0)
+    by_device: dict[str, DeviceResult] = {}
+    for batch in staged(targets, canary if commit else 0):
+        results = stage(batch, guard)
+        by_device.update((r.device, r) for r in results)
+        why = canary_verdict(results) if len(by_device) < len(targets) else None
+        if why:
+            guard.halt(why)
     run.extra["staging"] = staging_record(canary if commit else 0, max_failures if commit else 0, guard)
     run.save_meta()
-    run.write_summary()
     return [by_device[t.device] for t in targets]
 
 

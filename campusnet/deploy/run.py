@@ -11,11 +11,8 @@ from campusnet.deploy.drivers import DeployTarget, driver_for
 from campusnet.deploy.engine import (
     PROBLEM_STATUSES,
     DeviceResult,
-    StageGuard,
-    canary_verdict,
     deploy_many,
-    staged,
-    staging_record,
+    run_in_stages,
     status_counts,
 )
 from campusnet.deploy.gate import GateResult, check_gate, scope_devices
@@ -99,15 +96,6 @@ def _via_nornir(pipe: Pipeline, targets: list[DeployTarget], *, commit: bool, ru
     from campusnet.deploy.nornir_task import deploy_nornir, run_stage
 
     nr, hosts = deploy_nornir(pipe.snapshot, pipe.plan, {t.device: t for t in targets}, workers=workers)
-    guard = StageGuard(max_failures=max_failures if commit else 0)
-    results: dict[str, DeviceResult] = {}
-    for stage in staged(targets, canary if commit else 0):
-        done = run_stage(nr, stage, hosts, run=run, commit=commit, creds=creds,
-                         fail_post_check_on=fail_post_check_on, guard=guard)
-        results.update((r.device, r) for r in done)
-        why = canary_verdict(done) if len(results) < len(targets) else None
-        if why:
-            guard.halt(why)
-    run.extra["staging"] = staging_record(canary if commit else 0, max_failures if commit else 0, guard)
-    run.save_meta()
-    return [results[t.device] for t in targets]
+    return run_in_stages(targets, commit=commit, run=run, canary=canary, max_failures=max_failures,
+                         stage=lambda batch, guard: run_stage(nr, batch, hosts, run=run, commit=commit, creds=creds,
+                                                              fail_post_check_on=fail_post_check_on, guard=guard))
