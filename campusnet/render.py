@@ -23,6 +23,7 @@ import jinja2
 
 from campusnet import settings
 from campusnet.errors import CampusnetError
+from campusnet.intent.emulation import plumbing
 from campusnet.intent.models import Bgp, DeviceIntent, SecretRef, Services
 from campusnet.platforms import get_platform
 from campusnet.private import private_dir, write_private
@@ -188,9 +189,11 @@ def _desc_filter(ctx: jinja2.runtime.Context, text: object, where: str = "interf
     return quote_description(text, getattr(system, "platform", ""), where)
 
 
-def _context(intent: DeviceIntent) -> dict[str, Any]:
+def _context(intent: DeviceIntent, ovs: bool) -> dict[str, Any]:
     ctx: dict[str, Any] = {name: getattr(intent, name) for name in DeviceIntent.model_fields}
     ctx["intent"] = intent
+    if ovs:  # a Linux node: its OVS/Linux plumbing, computed from the intent (the emulation step)
+        ctx["lab"] = plumbing(intent)
     return ctx
 
 
@@ -198,7 +201,7 @@ def render_files(intent: DeviceIntent, *, templates: Path | None = None) -> dict
     """Render one intent for its own platform: ``{relative file name: text}`` (no secret resolution)."""
     platform = get_platform(intent.platform, obj=intent.hostname)
     env = environment(templates)
-    ctx = _context(intent)
+    ctx = _context(intent, platform.capabilities.ovs)
     out: dict[str, str] = {}
     for pattern, template in platform.outputs:
         name = f"{platform.template_subdir}/{template}"

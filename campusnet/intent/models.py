@@ -6,7 +6,8 @@ Templates loop over these models and test what is defined; they never compute.
 
 One class per area (AVD's structured-config spirit). :class:`DeviceIntent` is the root; a lab device
 carries a second intent, :attr:`DeviceIntent.emulation`, for its linux-frr emulation (Linux interface
-names, lab timers).
+names, lab timers). No model here holds a lab name: the Linux/OVS plumbing of a linux-frr intent is
+computed from it by :func:`campusnet.intent.emulation.plumbing`.
 """
 
 from __future__ import annotations
@@ -203,7 +204,6 @@ class SviInterface(_IfBase):
     vrrp: tuple[Vrrp, ...] = ()
     dhcp_relay: tuple[IPv4Address, ...] = ()
     ospf: OspfInterface | None = None
-    lab_port: str | None = None  # lab: the OVS-side veth of the SVI pair (None: the SVI is a VNI bridge)
 
 
 Interface = Annotated[
@@ -304,10 +304,6 @@ class Vni(_Model):
     rd: str  # "10.255.0.11:10100"
     route_target: str  # "65000:10100"
     gateway: IPv4Interface | None = None  # border leaf holds the VLAN's gateway
-    lab_bridge: str  # lab: Linux bridge of the VNI (also the gateway's interface), `vlan<vid>`
-    lab_vxlan: str  # lab: vxlan device, `vxlan<vni>`
-    lab_bridge_port: str  # lab: veth end on the bridge, `vlan<vid>b`
-    lab_port: str  # lab: its peer, an OVS access port tag=<vid>, `vlan<vid>o`
 
 
 class Evpn(_Model):
@@ -360,25 +356,6 @@ class Vpn(_Model):
 
 
 # --------------------------------------------------------------------------------------------------------
-# Lab (linux-frr emulation) extras
-# --------------------------------------------------------------------------------------------------------
-class OvsPort(_Model):
-    name: str
-    tag: int | None = None
-    trunks: str = ""  # "10,20"
-    bond_members: tuple[str, ...] = ()
-    lacp_fast: bool = True
-
-
-class Lab(_Model):
-    """What the emulation node needs beyond the FRR view: OVS bridge, veths, sysctls."""
-
-    ovs_bridge: str | None = None  # None: no L2 on this node
-    ovs_ports: tuple[OvsPort, ...] = ()
-    frr_daemons: tuple[str, ...] = ()  # bgpd, ospfd, vrrpd, staticd
-
-
-# --------------------------------------------------------------------------------------------------------
 # The root
 # --------------------------------------------------------------------------------------------------------
 class DeviceIntent(_Model):
@@ -391,7 +368,6 @@ class DeviceIntent(_Model):
     evpn: Evpn | None = None
     static_routes: tuple[StaticRoute, ...] = ()
     vpn: Vpn | None = None  # remote-access VPN server (role vpn-gateway)
-    lab: Lab | None = None  # set on the linux-frr emulation intent only
     emulation: DeviceIntent | None = None  # the linux-frr lab view of a lab device
 
     @property

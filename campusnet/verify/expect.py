@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, ip_interface
 from typing import TYPE_CHECKING
 
+from campusnet.intent.emulation import plumbing
+from campusnet.platforms import LAB_PLATFORM
+
 if TYPE_CHECKING:
     from campusnet.intent.models import DeviceIntent
     from campusnet.lab.plan import LabPlan
@@ -68,10 +71,9 @@ def expectations(snapshot: Snapshot, plan: LabPlan, intents: dict[str, DeviceInt
 
     for name, it in sorted(by_node.items()):
         # LAG members bundled (OVS bonds with LACP)
-        if it.lab:
-            for port in it.lab.ovs_ports:
-                if port.bond_members:
-                    exps.append(Expectation("lag-bundled", name, port.name, tuple(sorted(port.bond_members))))
+        for port in plumbing(it).ovs_ports if it.platform == LAB_PLATFORM.slug else ():
+            if port.bond_members:
+                exps.append(Expectation("lag-bundled", name, port.name, tuple(sorted(port.bond_members))))
         # OSPF: exactly the neighbours across ospf-enabled links to lab devices
         if it.ospf:
             peers: set[str] = set()

@@ -69,7 +69,8 @@ def interfaces_of(view: DeviceView) -> tuple[Interface, ...]:
     out: list[Interface] = [*ifb.management(), *ifb.loopbacks(), *ifb.ethernet(), *ifb.lags()]
     svis = SviBuilder(view, table, ospf, DhcpRelay(view))
     svis.note_vlans()
-    out += svis.build(set(vnis_by_vid(view, table)))
+    vnis_by_vid(view, table)
+    out += svis.build()
     return tuple(out)
 
 
@@ -154,7 +155,7 @@ def test_vlans_named_from_netbox(small: Snapshot) -> None:
 def test_svis_relay_by_vlan_role(small: Snapshot) -> None:
     view = DeviceView.of(small, "jpl-core-1")
     svis = SviBuilder(view, VlanTable(view.idx), OspfBuilder(view), DhcpRelay(view))
-    by_vid = {x.vlan_id: x for x in svis.build(set())}
+    by_vid = {x.vlan_id: x for x in svis.build()}
     assert by_vid[110].dhcp_relay == (IPv4Address("10.10.0.67"),)  # users
     assert by_vid[300].dhcp_relay == () and by_vid[99].dhcp_relay == ()  # wireless, management
     assert by_vid[110].ospf is not None and by_vid[110].ospf.passive

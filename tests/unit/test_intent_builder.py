@@ -12,6 +12,7 @@ import pytest
 from campusnet.errors import CampusnetError
 from campusnet.intent import DeviceIntent, IntentErrors, SecretRef, build_intents, build_intents_collect
 from campusnet.intent.build import ospf_area, other_host, vlan_ranges
+from campusnet.intent.emulation import plumbing
 from campusnet.intent.models import EthernetInterface, LagInterface, LoopbackInterface, SviInterface
 from campusnet.render import render_device, resolve_secret, resolve_secrets, secret_env_name
 from campusnet.sot.models import Snapshot
@@ -176,8 +177,9 @@ def test_emulation_has_only_lab_facing_ports(intents: dict[str, DeviceIntent]) -
     emu = intents["jpl-acc-b01"].emulation
     assert emu is not None
     assert not any(i.name.startswith("ge1-0-1") and i.name != "ge1-0-1" for i in emu.interfaces)  # no unused
-    assert emu.lab is not None and emu.lab.ovs_bridge == "br0"
-    bond = next(p for p in emu.lab.ovs_ports if p.bond_members)
+    lab = plumbing(emu)
+    assert lab.ovs_bridge == "br0"
+    bond = next(p for p in lab.ovs_ports if p.bond_members)
     assert bond.bond_members == ("ge1-0-49", "ge1-0-50") and bond.trunks == "99,110,300"
 
 

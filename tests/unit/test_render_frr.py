@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from campusnet.intent.emulation import plumbing
 from campusnet.intent.models import DeviceIntent, EthernetInterface
 from campusnet.render import render_files
 
@@ -62,9 +63,7 @@ class ThrowawayFrr:
         res = _run("ip", "netns", "exec", self.ns, "sh", str(net_sh), check=False)
         assert res.returncode == 0, f"net.sh failed: {res.stderr}"
         daemons = Path("/etc/frr/daemons").read_text()
-        lab = self.intent.lab
-        assert lab is not None
-        for d in lab.frr_daemons:
+        for d in plumbing(self.intent).frr_daemons:
             daemons = daemons.replace(f"{d}=no", f"{d}=yes")
         (self.root / "etc" / "daemons").write_text(daemons)
         (self.root / "etc" / "vtysh.conf").write_text("service integrated-vtysh-config\n")

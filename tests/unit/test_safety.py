@@ -233,12 +233,10 @@ def test_net_sh_refuses_hostile_linux_names(intents: dict[str, DeviceIntent], ho
 
 def test_ovs_sh_refuses_hostile_port_and_bridge(intents: dict[str, DeviceIntent]) -> None:
     emu = intents["jpl-acc-b01"].emulation
-    assert emu is not None and emu.lab is not None and emu.lab.ovs_ports
-    port = emu.lab.ovs_ports[0].model_copy(update={"name": "p1 -- del-br br0"})
-    bad = emu.model_copy(update={"lab": emu.lab.model_copy(update={"ovs_ports": (port,)})})
-    with pytest.raises(CampusnetError, match="E323"):
-        render_files(bad)
-    bad = emu.model_copy(update={"lab": emu.lab.model_copy(update={"ovs_bridge": "br0$(reboot)"})})
+    assert emu is not None
+    port = next(i for i in emu.interfaces if i.kind in ("ethernet", "lag") and i.switchport is not None)
+    bad = emu.model_copy(update={"interfaces": tuple(i.model_copy(update={"name": "p1 -- del-br br0"}) if i is port
+                                                     else i for i in emu.interfaces)})
     with pytest.raises(CampusnetError, match="E323"):
         render_files(bad)
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from campusnet import vpn as vpn_pki
 from campusnet.deploy.drivers.base import DeployTarget, ExpectedState, Session
 from campusnet.errors import CampusnetError
+from campusnet.intent.emulation import plumbing
 from campusnet.vpn import MATERIAL_FILES, REMOTE_VPN_DIR
 
 if TYPE_CHECKING:
@@ -387,8 +388,8 @@ def frr_offline_diff(running: str, intended: str, *, obj: str) -> str:
 
 # -- section `ovs`: the intent's side (expected_ovs) and the node's side (canonical_ovs) --------
 def expected_ovs(intent: DeviceIntent) -> str:
-    lab = intent.lab
-    if lab is None or lab.ovs_bridge is None:
+    lab = plumbing(intent)
+    if lab.ovs_bridge is None:
         return ""
     lines = [f"bridge {lab.ovs_bridge}"]
     for p in sorted(lab.ovs_ports, key=lambda p: p.name):
@@ -453,14 +454,14 @@ def canonical_ovs(ports_j: dict[str, Any], ifaces_j: dict[str, Any], bridges_j: 
 # -- section `links`: the intent's side (expected_links) and the node's side (canonical_links) --------
 def expected_links(intent: DeviceIntent) -> str:
     lines: list[str] = []
-    if intent.evpn:
-        for vni in intent.evpn.vnis:
-            lines += [f"{vni.lab_bridge} bridge", f"{vni.lab_vxlan} vxlan vni={vni.vni} master={vni.lab_bridge}",
-                      f"{vni.lab_bridge_port} veth master={vni.lab_bridge}", f"{vni.lab_port} veth"]
+    lab = plumbing(intent)
+    for vni in lab.vnis:
+        lines += [f"{vni.bridge} bridge", f"{vni.vxlan} vxlan vni={vni.vni} master={vni.bridge}",
+                  f"{vni.bridge_port} veth master={vni.bridge}", f"{vni.port} veth"]
     for i in intent.interfaces:
         if i.kind == "svi":
-            if i.lab_port is not None:
-                lines += [f"{i.name} veth", f"{i.lab_port} veth"]
+            if i.name in lab.svi_ports:
+                lines += [f"{i.name} veth", f"{lab.svi_ports[i.name]} veth"]
             for v in i.vrrp:
                 lines.append(f"{v.macvlan} macvlan link={i.name} mac={v.virtual_mac}")
     return "\n".join(sorted(set(lines))) + ("\n" if lines else "")
@@ -557,7 +558,7 @@ def expected_up(intent: DeviceIntent) -> list[str]:
 
 
 def expected_daemons(intent: DeviceIntent) -> tuple[str, ...]:
-    return tuple(intent.lab.frr_daemons) if intent.lab else ()
+    return plumbing(intent).frr_daemons
 
 
 def _vpn_running(conn: Connection) -> bool:

@@ -162,8 +162,6 @@ def build_evpn(view: DeviceView, interfaces: tuple[Interface, ...], vnis: dict[i
     svi_gw = {x.vlan_id: x.ipv4 for x in interfaces if isinstance(x, SviInterface)}
     return Evpn(vtep_source=lo.ipv4.ip, source_interface=lo.name, vnis=tuple(
         Vni(vni=l2.identifier or 0, vlan_id=vid, name=l2.name, bridge_domain=vid,
-            rd=f"{lo.ipv4.ip}:{vid}", route_target=f"{l2.identifier}:1", gateway=svi_gw.get(vid),
-            lab_bridge=f"vlan{vid}", lab_vxlan=f"vxlan{l2.identifier}", lab_bridge_port=f"vlan{vid}b",
-            lab_port=f"vlan{vid}o")
+            rd=f"{lo.ipv4.ip}:{vid}", route_target=f"{l2.identifier}:1", gateway=svi_gw.get(vid))
         for vid, l2 in sorted(vnis.items())))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from campusnet.intent.build.bgp import BgpBuilder, build_evpn, vnis_by_vid
 from campusnet.intent.build.interfaces import InterfaceBuilder
-from campusnet.intent.build.lab import build_lab
 from campusnet.intent.build.ospf import OspfBuilder
 from campusnet.intent.build.services import DhcpRelay, build_services
 from campusnet.intent.build.system import build_system
@@ -30,9 +29,8 @@ def build_device(view: DeviceView) -> DeviceIntent:
     out += [("lag", x) for x in ifb.lags()]
     svis = SviBuilder(view, table, ospf, relay)
     svis.note_vlans()
-    # VNIs are decided before the SVIs: in the lab a VNI's gateway lives on its bridge
     vnis = vnis_by_vid(view, table)
-    out += [("svi", x) for x in svis.build(set(vnis))]
+    out += [("svi", x) for x in svis.build()]
     interfaces = tuple(m for _, m in sorted(out, key=lambda t: p.interface_sort_key(t[0], t[1].name)))  # type: ignore[arg-type]
 
     lo = loopbacks[0] if loopbacks else None
@@ -44,9 +42,8 @@ def build_device(view: DeviceView) -> DeviceIntent:
     ospf_process = ospf.process(interfaces, bgp)
     evpn = build_evpn(view, interfaces, vnis, lo)
     system = build_system(view)
-    lab = build_lab(interfaces, evpn, ospf_process, bgp) if (view.emulation or p.capabilities.ovs) else None
     vpn = build_vpn(view, interfaces)
     return DeviceIntent(system=system, services=services if not view.emulation else Services(),
                         vlans=table.model(), interfaces=interfaces, ospf=ospf_process, bgp=bgp, evpn=evpn,
                         static_routes=tuple(sorted(static, key=lambda r: (r.prefix, str(r.next_hop)))),
-                        vpn=vpn, lab=lab)
+                        vpn=vpn)

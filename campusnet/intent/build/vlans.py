@@ -55,8 +55,8 @@ class SviBuilder:
         for i, vid in zip(self.view.by_kind["svi"], self.vids, strict=True):
             self.table.note(vid, i.untagged_vlan)
 
-    def build(self, vni_vids: set[int] | dict[int, object]) -> list[SviInterface]:
-        """The SVIs; a VLAN carried by a VNI has no lab port (its gateway lives on the VNI's bridge)."""
+    def build(self) -> list[SviInterface]:
+        """The SVIs."""
         view, p = self.view, self.view.p
         out: list[SviInterface] = []
         for i, vid in zip(view.by_kind["svi"], self.vids, strict=True):
@@ -69,6 +69,5 @@ class SviBuilder:
                 enabled=i.enabled, mtu=i.mtu, vlan_id=vid,
                 ipv4=ips[0] if ips else None, vrrp=vrrp,
                 dhcp_relay=self.relay.servers_for(vlan, ips),
-                ospf=self.ospf.interface(passive=True, p2p=False) if view.runs_ospf and ips else None,
-                lab_port=None if (vid in vni_vids or not p.capabilities.ovs) else f"vlan{vid}o"))
+                ospf=self.ospf.interface(passive=True, p2p=False) if view.runs_ospf and ips else None))
         return out
