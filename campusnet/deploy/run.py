@@ -9,6 +9,7 @@ from typing import Any
 
 from campusnet.deploy.drivers import DeployTarget, driver_for
 from campusnet.deploy.engine import (
+    DEFAULT_CONFIRM_TIMEOUT,
     PROBLEM_STATUSES,
     DeviceResult,
     deploy_many,
@@ -48,7 +49,8 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
                branch: str | None = None, via: str = "nornir", workers: int = 8,
                fail_post_check_on: frozenset[str] = frozenset(), pipeline: Pipeline | None = None,
                force: bool = False, wait: float = 0.0, canary: int = 0, max_failures: int = 0,
-               accept_new_host_keys: bool | None = None) -> DeploySummary:
+               accept_new_host_keys: bool | None = None,
+               confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT) -> DeploySummary:
     """Gate → lock → back up, diff, (commit) push. Raises :class:`~campusnet.deploy.gate.GateRefused` (E470)
     before any SSH session when the data in scope breaks a rule and ``force`` is not set, and E472/E473
     when another deploy or rollback holds one of the devices."""
@@ -78,24 +80,28 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
                                "netbox_version": src.netbox_version}
         run.extra["gate"] = gate.as_record()
         run.extra["forced"] = gate.overridden
+        run.extra["confirm_timeout"] = confirm_timeout if commit else 0
         run.save_meta()
         creds = Credentials.from_environment(accept_new=accept_new_host_keys)
         if via == "direct":
             results = deploy_many(ordered, commit=commit, run=run, workers=workers, creds=creds,
-                                  fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures)
+                                  fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures,
+                                  confirm_timeout=confirm_timeout)
             return DeploySummary(run, results, gate)
         results = _via_nornir(pipe, ordered, commit=commit, run=run, workers=workers, creds=creds,
-                              fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures)
+                              fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures,
+                              confirm_timeout=confirm_timeout)
         run.write_summary()
         return DeploySummary(run, results, gate)
 
 
 def _via_nornir(pipe: Pipeline, targets: list[DeployTarget], *, commit: bool, run: Run, workers: int,
-                creds: Credentials, fail_post_check_on: frozenset[str], canary: int = 0, max_failures: int = 0
-                ) -> list[DeviceResult]:
+                creds: Credentials, fail_post_check_on: frozenset[str], canary: int = 0, max_failures: int = 0,
+                confirm_timeout: int = 0) -> list[DeviceResult]:
     from campusnet.deploy.nornir_task import deploy_nornir, run_stage
 
     nr, hosts = deploy_nornir(pipe.snapshot, pipe.plan, {t.device: t for t in targets}, workers=workers)
     return run_in_stages(targets, commit=commit, run=run, canary=canary, max_failures=max_failures,
                          stage=lambda batch, guard: run_stage(nr, batch, hosts, run=run, commit=commit, creds=creds,
-                                                              fail_post_check_on=fail_post_check_on, guard=guard))
+                                                              fail_post_check_on=fail_post_check_on, guard=guard,
+                                                              confirm_timeout=confirm_timeout))

@@ -330,28 +330,64 @@ def campus_private_prefixes(snap: Snapshot) -> list[str]:
 
 def plan_from_snapshot(snap: Snapshot) -> LabPlan:
     """Build the lab plan from NetBox data only (see the module docstring for the mapping)."""
-    lab_devices = [d for d in snap.devices if LAB_TAG in d.tags]
-    # device name -> node name (a VC collapses onto one node named after the VC)
-    node_of: dict[str, str] = {}
-    members: dict[str, list[Device]] = defaultdict(list)
-    for d in lab_devices:
-        if d.virtual_chassis:
-            node = node_slug(d.virtual_chassis)
-            for m in snap.vc_members(d.virtual_chassis):  # every member belongs to the node
-                node_of[m.name] = node
-                if m not in members[node]:
-                    members[node].append(m)
-        else:
-            node = node_slug(d.name)
-            if node in members and d not in members[node]:
-                raise CampusnetError("E402", f"device name collides with another lab node {node!r}", obj=d.name)
-            node_of[d.name] = node
-            members[node].append(d)
+    return _PlanBuilder(snap).build()
 
-    nodes: dict[str, dict[str, object]] = {}
-    iface_maps: dict[str, dict[tuple[str, str], str]] = {}
-    used_ips: set[str] = set()
-    for node, devs in sorted(members.items()):
+
+LinkKey = tuple[tuple[str, str], tuple[str, str]]
+
+
+class _PlanBuilder:
+    """One pass over the snapshot, a step per part of the mapping (devices, cables, hosts, circuits)."""
+
+    def __init__(self, snap: Snapshot):
+        self.snap = snap
+        self.lab_devices = [d for d in snap.devices if LAB_TAG in d.tags]
+        self.node_of: dict[str, str] = {}  # device name -> node name (a VC collapses onto one node)
+        self.members: dict[str, list[Device]] = defaultdict(list)
+        self.nodes: dict[str, dict[str, object]] = {}
+        self.iface_maps: dict[str, dict[tuple[str, str], str]] = {}
+        self.used_ips: set[str] = set()
+        self.links: dict[LinkKey, LabLink] = {}
+        self.circuit_ends: dict[tuple[str, str], Circuit] = {}
+        for c in snap.circuits:
+            for t in c.terminations:
+                ep = t.interface
+                if ep is not None and ep.device and ep.name:
+                    self.circuit_ends[(ep.device, ep.name)] = c
+
+    def build(self) -> LabPlan:
+        self._group()
+        for node, devs in sorted(self.members.items()):
+            self.nodes[node] = self._node(node, devs)
+        self._cable_links()
+        for node, devs in sorted(self.members.items()):
+            if self.nodes[node]["kind"] == "host":
+                self._host(node, devs[0])
+        for slug, circuits in sorted(self._circuit_links().items()):
+            self._provider(slug, circuits)
+        try:
+            return LabPlan(nodes=tuple(LabNode.model_validate(v) for _, v in sorted(self.nodes.items())),
+                           links=tuple(sorted(self.links.values(), key=lambda lk: lk.key)))
+        except ValueError as exc:  # pydantic ValidationError is a ValueError
+            raise CampusnetError("E402", f"lab plan is inconsistent: {exc}") from None
+
+    def _group(self) -> None:
+        for d in self.lab_devices:
+            if d.virtual_chassis:
+                node = node_slug(d.virtual_chassis)
+                for m in self.snap.vc_members(d.virtual_chassis):  # every member belongs to the node
+                    self.node_of[m.name] = node
+                    if m not in self.members[node]:
+                        self.members[node].append(m)
+            else:
+                node = node_slug(d.name)
+                if node in self.members and d not in self.members[node]:
+                    raise CampusnetError("E402", f"device name collides with another lab node {node!r}", obj=d.name)
+                self.node_of[d.name] = node
+                self.members[node].append(d)
+
+    def _node(self, node: str, devs: list[Device]) -> dict[str, object]:
+        snap = self.snap
         vc = snap.vc(devs[0].virtual_chassis) if devs[0].virtual_chassis else None
         master = next((d for d in devs if vc and d.name == vc.master), None) or next(
             (d for d in devs if d.vc_master), None) or devs[0]
@@ -363,17 +399,17 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
         if oob_ip.ip not in ipaddress.ip_network(MGMT_PREFIX) or oob_ip.ip == ipaddress.ip_interface(MGMT_GATEWAY).ip:
             raise CampusnetError("E402", f"oob_ip {oob} is not a usable address in the lab management network "
                                  f"{MGMT_PREFIX}", obj=master.name, field="oob_ip")
-        used_ips.add(str(oob_ip.ip))
+        self.used_ips.add(str(oob_ip.ip))
         all_ifaces = [i for d in devs for i in snap.interfaces_of(d.name) if not i.mgmt_only]
         ifaces = [i for i in all_ifaces if _physical(i)]
         mapping = ifname_map(((i.device, i.name) for i in ifaces), node=node)
-        iface_maps[node] = mapping
+        self.iface_maps[node] = mapping
         is_host = master.role == TEST_HOST_ROLE
         needs_ovs = any(i.mode or i.is_lag or i.lag for i in all_ifaces)
         routes = bool(master.primary_ip4) or any(_addresses(snap, i.device, i.name) for i in all_ifaces)
         kind: NodeKind = "host" if is_host else ("switch" if needs_ovs else "router")
         frr = not is_host and (routes or kind == "router")
-        nodes[node] = {
+        return {
             "name": node, "kind": kind, "mgmt_ip": oob, "devices": tuple(d.name for d in devs),
             "platform": master.platform, "frr": frr, "ovs": kind == "switch",
             "daemons": FRR_DAEMONS if frr else (),
@@ -381,48 +417,37 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
                            for i in sorted(ifaces, key=lambda i: (i.device, i.name))],
         }
 
-    links: dict[tuple[tuple[str, str], tuple[str, str]], LabLink] = {}
-
-    def add_link(a: tuple[str, str], b: tuple[str, str], cable: int | None, circuit: str | None) -> None:
-        ea = (node_of[a[0]], iface_maps[node_of[a[0]]][a])
-        eb = (node_of[b[0]], iface_maps[node_of[b[0]]][b])
+    def _add_link(self, a: tuple[str, str], b: tuple[str, str], cable: int | None, circuit: str | None) -> None:
+        ea = (self.node_of[a[0]], self.iface_maps[self.node_of[a[0]]][a])
+        eb = (self.node_of[b[0]], self.iface_maps[self.node_of[b[0]]][b])
         key = (min(ea, eb), max(ea, eb))
-        if key in links:
+        if key in self.links:
             return
-        links[key] = LabLink(a=LinkEnd(node=key[0][0], iface=key[0][1]),
-                             b=LinkEnd(node=key[1][0], iface=key[1][1]), cable=cable, circuit=circuit)
+        self.links[key] = LabLink(a=LinkEnd(node=key[0][0], iface=key[0][1]),
+                                  b=LinkEnd(node=key[1][0], iface=key[1][1]), cable=cable, circuit=circuit)
 
-    def in_lab(device: str | None, name: str | None) -> bool:
-        return bool(device and name and device in node_of and (device, name) in iface_maps[node_of[device]])
+    def _in_lab(self, device: str | None, name: str | None) -> bool:
+        return bool(device and name and device in self.node_of
+                    and (device, name) in self.iface_maps[self.node_of[device]])
 
-    # cables between two lab interfaces (the path's far end, so patch panels are traversed)
-    circuit_ends: dict[tuple[str, str], Circuit] = {}
-    for c in snap.circuits:
-        for t in c.terminations:
-            ep = t.interface
-            if ep is not None and ep.device and ep.name:
-                circuit_ends[(ep.device, ep.name)] = c
-    for d_name in sorted(node_of):
-        for i in snap.interfaces_of(d_name):
-            if (i.device, i.name) not in iface_maps[node_of[d_name]]:
-                continue
-            peer = i.peer
-            if peer is not None and peer.kind == "interface" and in_lab(peer.device, peer.name):
-                circ = circuit_ends.get((i.device, i.name))
-                add_link((i.device, i.name), (peer.device or "", peer.name or ""), i.cable,
-                         circ.key if circ else None)
+    def _cable_links(self) -> None:
+        """Cables between two lab interfaces (the path's far end, so patch panels are traversed)."""
+        for d_name in sorted(self.node_of):
+            for i in self.snap.interfaces_of(d_name):
+                if (i.device, i.name) not in self.iface_maps[self.node_of[d_name]]:
+                    continue
+                peer = i.peer
+                if peer is not None and peer.kind == "interface" and self._in_lab(peer.device, peer.name):
+                    circ = self.circuit_ends.get((i.device, i.name))
+                    self._add_link((i.device, i.name), (peer.device or "", peer.name or ""), i.cable,
+                                   circ.key if circ else None)
 
-    # test hosts: their NetBox addresses and a derived default gateway (they have no intent: day 0 is all)
-    lab_names = frozenset(node_of)
-    for node, devs in sorted(members.items()):
-        host = devs[0]
-        if nodes[node]["kind"] != "host":
-            continue
+    def _host(self, node: str, host: Device) -> None:
+        """A test host: its NetBox addresses and a derived default gateway (no intent: day 0 is all)."""
+        snap, spec = self.snap, self.nodes[node]
         addressed: list[LabInterface] = []
-        gateway: tuple[str, str] | None = None
         primary = host.primary_ip4
-        ports = list(nodes[node]["interfaces"])  # type: ignore[call-overload]
-        for li in ports:
+        for li in list(spec["interfaces"]):  # type: ignore[call-overload]
             v4 = [a for a in _addresses(snap, li.device, li.netbox) if ipaddress.ip_interface(a).version == 4]
             addressed.append(li.model_copy(update={"address": v4[0] if v4 else None}))
         with_addr = [li for li in addressed if li.address]
@@ -432,48 +457,59 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
         first = next((li for li in with_addr if primary and li.address
                       and ipaddress.ip_interface(li.address).ip == ipaddress.ip_interface(primary).ip), with_addr[0])
         assert first.address is not None
-        gateway = (host_gateway(snap, host.name, first.netbox, first.address,
-                                on_circuit=(first.device, first.netbox) in circuit_ends, lab_devices=lab_names),
-                   first.linux)
-        nodes[node]["interfaces"] = addressed
-        nodes[node]["gateway"], nodes[node]["gateway_iface"] = gateway
+        spec["interfaces"] = addressed
+        spec["gateway"] = host_gateway(snap, host.name, first.netbox, first.address,
+                                       on_circuit=(first.device, first.netbox) in self.circuit_ends,
+                                       lab_devices=frozenset(self.node_of))
+        spec["gateway_iface"] = first.linux
         if VPN_USER_TAG in host.tags:
-            nodes[node]["vpn_client"] = vpn_client(snap, host, lab_devices)
+            spec["vpn_client"] = vpn_client(snap, host, self.lab_devices)
 
-    # circuits: both ends on lab devices → a link; one end → a provider stub
-    stub_ifaces: dict[str, list[tuple[Circuit, str, str]]] = defaultdict(list)  # provider -> (circuit, dev, if)
-    for c in sorted(snap.circuits, key=lambda c: c.key):
-        ends = [t.interface for t in c.terminations]
-        lab_ends = [e for e in ends if e is not None and in_lab(e.device, e.name)]
-        if len(lab_ends) == 2:
-            a, b = lab_ends
-            add_link((a.device or "", a.name or ""), (b.device or "", b.name or ""), None, c.key)
-        elif len(lab_ends) == 1:
-            e = lab_ends[0]
-            stub_ifaces[c.provider].append((c, e.device or "", e.name or ""))
+    def _circuit_links(self) -> dict[str, list[tuple[Circuit, str, str]]]:
+        """Circuits: both ends on lab devices → a link; one end → the provider's stub (returned by provider)."""
+        stub_ifaces: dict[str, list[tuple[Circuit, str, str]]] = defaultdict(list)
+        for c in sorted(self.snap.circuits, key=lambda c: c.key):
+            ends = [t.interface for t in c.terminations]
+            lab_ends = [e for e in ends if e is not None and self._in_lab(e.device, e.name)]
+            if len(lab_ends) == 2:
+                a, b = lab_ends
+                self._add_link((a.device or "", a.name or ""), (b.device or "", b.name or ""), None, c.key)
+            elif len(lab_ends) == 1:
+                e = lab_ends[0]
+                stub_ifaces[c.provider].append((c, e.device or "", e.name or ""))
+        return stub_ifaces
 
-    # provider stubs
-    mgmt_net = ipaddress.ip_network(MGMT_PREFIX)
-    free_ips = [str(h) for h in reversed(list(mgmt_net.hosts()))
-                if str(h) not in used_ips and h != ipaddress.ip_interface(MGMT_GATEWAY).ip]
-    providers = {p.slug: p for p in snap.providers}
-    private = campus_private_prefixes(snap)
-    for slug, circuits in sorted(stub_ifaces.items()):
-        prov = providers.get(slug)
+    def _peer_asn(self, dev: str) -> int | None:
+        d = self.snap.device(dev)
+        if d.bgp_asn is None and d.virtual_chassis:
+            return next((m.bgp_asn for m in self.snap.vc_members(d.virtual_chassis) if m.bgp_asn), None)
+        return d.bgp_asn
+
+    def _free_ip(self, name: str) -> str:
+        mgmt_net = ipaddress.ip_network(MGMT_PREFIX)
+        gw = ipaddress.ip_interface(MGMT_GATEWAY).ip
+        for h in reversed(list(mgmt_net.hosts())):
+            if str(h) not in self.used_ips and h != gw:
+                self.used_ips.add(str(h))
+                return f"{h}/{mgmt_net.prefixlen}"
+        raise CampusnetError("E402", f"no free management address left in {MGMT_PREFIX}", obj=name)
+
+    def _provider(self, slug: str, circuits: list[tuple[Circuit, str, str]]) -> None:
+        """A provider stub: eBGP to its campus peers, its test addresses on lo, its customers' subnets."""
+        snap = self.snap
+        prov = next((p for p in snap.providers if p.slug == slug), None)
         name = node_slug(f"{slug}")
-        if name in nodes:
+        if name in self.nodes:
             name = node_slug(f"prov-{slug}")
-        if not free_ips:
-            raise CampusnetError("E402", f"no free management address left in {MGMT_PREFIX}", obj=name)
+        mgmt_ip = self._free_ip(name)
         asn = prov.asns[0] if prov and prov.asns else None
         ifs: list[LabInterface] = []
         peers: list[BgpPeer] = []
-        announce: list[str] = []
         customers: list[str] = []
         # the provider's test addresses: tag provider-test, tenant slug == provider slug → the stub's lo
         loopbacks = sorted({ip.address for ip in snap.ip_addresses
                             if PROVIDER_TEST_TAG in ip.tags and ip.tenant == slug}, key=ipaddress.ip_interface)
-        announce += [str(ipaddress.ip_interface(a).network) for a in loopbacks]
+        announce = [str(ipaddress.ip_interface(a).network) for a in loopbacks]
         for idx, (circ, dev, ifname) in enumerate(circuits, start=1):
             campus_ip = next((ip for ip in _addresses(snap, dev, ifname) if ipaddress.ip_interface(ip).version == 4),
                              None)
@@ -481,23 +517,19 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
             linux = f"eth{idx}"
             ifs.append(LabInterface(linux=linux, device="", netbox=circ.key, address=mine))
             if mine and campus_ip:
-                peer_asn = snap.device(dev).bgp_asn
-                if peer_asn is None and snap.device(dev).virtual_chassis:
-                    vc_name = snap.device(dev).virtual_chassis or ""
-                    peer_asn = next((m.bgp_asn for m in snap.vc_members(vc_name) if m.bgp_asn), None)
+                peer_asn = self._peer_asn(dev)
                 if asn is not None and peer_asn is not None:
                     peers.append(BgpPeer(address=str(ipaddress.ip_interface(campus_ip).ip), asn=peer_asn,
                                          description=f"{dev} {ifname} ({circ.cid})"))
                 else:  # a customer of the provider (e.g. an off-campus test host): its subnet is offered
                     announce.append(str(ipaddress.ip_interface(campus_ip).network))
                     customers.append(linux)
-            campus_node = node_of[dev]
-            end_a = (campus_node, iface_maps[campus_node][(dev, ifname)])
-            end_b = (name, linux)
-            links[(end_a, end_b)] = LabLink(a=LinkEnd(node=end_a[0], iface=end_a[1]),
-                                            b=LinkEnd(node=name, iface=linux), circuit=circ.key)
-        nodes[name] = {
-            "name": name, "kind": "provider", "mgmt_ip": f"{free_ips.pop(0)}/{mgmt_net.prefixlen}",
+            end_a = (self.node_of[dev], self.iface_maps[self.node_of[dev]][(dev, ifname)])
+            self.links[(end_a, (name, linux))] = LabLink(a=LinkEnd(node=end_a[0], iface=end_a[1]),
+                                                         b=LinkEnd(node=name, iface=linux), circuit=circ.key)
+        private = campus_private_prefixes(snap)
+        self.nodes[name] = {
+            "name": name, "kind": "provider", "mgmt_ip": mgmt_ip,
             "devices": (), "platform": None, "frr": True, "ovs": False,
             "daemons": ("zebra", "bgpd", "staticd"), "interfaces": ifs, "asn": asn, "bgp_peers": tuple(peers),
             "loopbacks": tuple(loopbacks), "announce": tuple(dict.fromkeys(announce)),
@@ -506,9 +538,3 @@ def plan_from_snapshot(snap: Snapshot) -> LabPlan:
             # ... for replies only: a customer must not reach the campus's private space around the VPN
             "customer_ifaces": tuple(customers) if peers else (),
         }
-
-    try:
-        return LabPlan(nodes=tuple(LabNode.model_validate(v) for _, v in sorted(nodes.items())),
-                       links=tuple(sorted(links.values(), key=lambda lk: lk.key)))
-    except ValueError as exc:  # pydantic ValidationError is a ValueError
-        raise CampusnetError("E402", f"lab plan is inconsistent: {exc}") from None

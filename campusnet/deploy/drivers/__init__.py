@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from campusnet.deploy.drivers.base import DeployTarget, Driver, ExpectedState, Session
+from campusnet.deploy.drivers.base import DeployTarget, DeviceConnection, Driver, ExpectedState, Session
 from campusnet.errors import CampusnetError
 
 
@@ -29,4 +29,4 @@ def driver_for(key: str) -> Driver:
         ) from None
 
 
-__all__ = ["DeployTarget", "Driver", "ExpectedState", "Session", "driver_for", "drivers"]
+__all__ = ["DeployTarget", "DeviceConnection", "Driver", "ExpectedState", "Session", "driver_for", "drivers"]
