@@ -248,36 +248,21 @@ def _checks_table(name: str, checks: Iterable[Any]) -> tables.Table:
 # --------------------------------------------------------------------------------------------------------
 # The build
 # --------------------------------------------------------------------------------------------------------
-def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -> ReportResult:
-    t0 = time.monotonic()
-    red = redactor or Redactor()
-    snap = inp.snapshot
-    src = snap.source
-    _prepare_out(out)
+def _meta(inp: ReportInputs) -> dict[str, str]:
+    src = inp.snapshot.source
     where = f"snapshot file {inp.snapshot_file}" if inp.snapshot_file else f"{src.url}"
-    meta = {
+    return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "source": f"{where} (NetBox {src.netbox_version}, read {src.read_at:%Y-%m-%d %H:%M:%S %Z}"
                   + (f", branch {src.branch}" if src.branch else "") + ")",
         "access": "NetBox was read with the auditor's read-only token" if inp.extras is not None or
                   not inp.snapshot_file else "built from a snapshot file",
     }
-    w = SiteWriter(out, red, meta)
+
+
+def _inventory_page(w: SiteWriter, snap: Snapshot, devices: tables.Table, circuits: tables.Table) -> None:
     dev_anchor: Callable[[dict[str, Any]], str] = lambda r: f"dev-{anchor(str(r['name']))}"  # noqa: E731
     dev_link = {"name": lambda r: f"inventory.html#dev-{anchor(str(r['name']))}"}
-
-    # ---- tables -----------------------------------------------------------------------------------------
-    devices = tables.devices_table(snap)
-    racks = tables.racks_table(snap)
-    feeds = tables.feeds_table(snap)
-    prefixes = tables.prefixes_table(snap)
-    vlans = tables.vlans_table(snap)
-    cables = tables.cables_table(snap)
-    ownership, unowned = tables.ownership_tables(snap)
-    owners = tables.owners_summary(snap)
-    circuits = tables.circuits_table(snap)
-
-    # ---- inventory --------------------------------------------------------------------------------------
     dev_rows = _group_by(devices.rows, "site")
     inv_cols = ["name", "position", "face", "role", "model", "platform", "status", "tenant", "owners",
                 "primary_ip4", "oob_ip", "serial"]
@@ -306,17 +291,21 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
     w.page("inventory.html", "inventory.html", "Inventory", sites=sites_ctx, circuits=circuits,
            dev_link=dev_link, dev_anchor=dev_anchor)
 
-    # ---- racks and elevations ---------------------------------------------------------------------------
+
+def _elevation_source(inp: ReportInputs) -> str:
     if inp.extras is None:
-        elevation_source = f"drawn from the snapshot: NetBox not read ({inp.offline_reason or 'offline'})"
-    elif inp.extras.elevation_errors and not inp.extras.elevations:
+        return f"drawn from the snapshot: NetBox not read ({inp.offline_reason or 'offline'})"
+    if inp.extras.elevation_errors and not inp.extras.elevations:
         reasons = sorted(set(inp.extras.elevation_errors.values()))
-        elevation_source = ("drawn from the snapshot: NetBox could not render them (" + "; ".join(reasons)[:300]
-                            + ")")
-    else:
-        elevation_source = "rendered by NetBox" + (
-            f"; {len(inp.extras.elevation_errors)} drawn from the snapshot where NetBox failed"
-            if inp.extras.elevation_errors else "")
+        return "drawn from the snapshot: NetBox could not render them (" + "; ".join(reasons)[:300] + ")"
+    return "rendered by NetBox" + (
+        f"; {len(inp.extras.elevation_errors)} drawn from the snapshot where NetBox failed"
+        if inp.extras.elevation_errors else "")
+
+
+def _racks_page(w: SiteWriter, inp: ReportInputs, racks: tables.Table) -> None:
+    snap = inp.snapshot
+    loc_names = {loc.key: loc.name for loc in snap.locations}
     rack_groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     rack_rows = {r["rack"]: r for r in racks.rows}
     for rk in sorted(snap.racks, key=lambda r: (r.site, r.location or "", r.name)):
@@ -337,44 +326,42 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
              "capacity": f"{cap} W" if cap is not None else "— (no feed)",
              "meter": charts.meter(row["draw_w"], cap), "feeds": row["feeds"], "elevations": elevs})
     w.page("racks.html", "racks.html", "Racks and elevations", racks=list(rack_groups.items()),
-           elevation_source=elevation_source)
+           elevation_source=_elevation_source(inp))
 
-    # ---- power ------------------------------------------------------------------------------------------
+
+def _charts_pages(w: SiteWriter, red: Redactor, t: dict[str, tables.Table]) -> None:
+    """Power, IPAM, VLANs, cabling, ownership: a table (or a chart) per group."""
     rack_charts = []
-    for group, items in _group_by(racks.rows, "site").items():
+    for group, items in _group_by(t["racks"].rows, "site").items():
         bars = [charts.Bar(r["rack"], r["draw_w"], r["capacity_w"], f"racks.html#rack-{anchor(r['rack'])}")
                 for r in items]
         rack_charts.append(charts.bar_chart(f"Racks at {red.text(group)}: allocated draw vs. capacity (W)", bars, "W"))
     feed_charts = []
-    for group, items in _group_by(feeds.rows, "panel").items():
+    for group, items in _group_by(t["feeds"].rows, "panel").items():
         bars = [charts.Bar(r["feed"], r["load_w"], r["capacity_w"]) for r in items]
         feed_charts.append(charts.bar_chart(f"Panel {red.text(group)}: feed load vs. capacity (W)", bars, "W"))
     w.page("power.html", "power.html", "Power budget", rack_charts=rack_charts, feed_charts=feed_charts,
-           feeds=feeds, racks=racks)
-
-    # ---- IPAM -------------------------------------------------------------------------------------------
+           feeds=t["feeds"], racks=t["racks"])
     ipam_charts = []
-    for vrf, items in _group_by(prefixes.rows, "vrf").items():
+    for vrf, items in _group_by(t["prefixes"].rows, "vrf").items():
         bars = [charts.Bar(r["prefix"], r["used"], r["size"], None) for r in items]
         ipam_charts.append(charts.bar_chart(f"VRF {red.text(vrf)}: addresses used per prefix", bars, "addr"))
-    w.page("ipam.html", "ipam.html", "IPAM utilisation", charts=ipam_charts, prefixes=prefixes)
-
-    # ---- VLANs, cabling ---------------------------------------------------------------------------------
+    w.page("ipam.html", "ipam.html", "IPAM utilisation", charts=ipam_charts, prefixes=t["prefixes"])
+    vlans, cables, ownership = t["vlans"], t["cables"], t["ownership"]
     vgroups = [(f"VLAN group {g}", _sub(vlans, rows)) for g, rows in _group_by(vlans.rows, "group").items()]
     w.page("vlans.html", "vlans.html", "VLAN plan", groups=vgroups)
     cgroups = [(f"Site {g}", _sub(cables, rows)) for g, rows in sorted(_group_by(cables.rows, "site").items())]
     w.page("cabling.html", "cabling.html", "Cabling", groups=cgroups, total=len(cables.rows))
-
-    # ---- ownership --------------------------------------------------------------------------------------
     by_type = [(f"{label.capitalize()}s", _sub(ownership, rows, ["object", "tenant", "tenant_name", "owners",
                                                                    "other_contacts"]))
                for label, rows in _group_by(ownership.rows, "type").items()]
-    w.page("ownership.html", "ownership.html", "Ownership", unowned=unowned, owners=owners, by_type=by_type)
+    w.page("ownership.html", "ownership.html", "Ownership", unowned=t["unowned"], owners=t["owners"],
+           by_type=by_type)
 
-    # ---- changes ----------------------------------------------------------------------------------------
+
+def _changes_page(w: SiteWriter, inp: ReportInputs) -> tuple[ChangeLog | None, list[ChangeGroup], tables.Table]:
     log = inp.extras.changes if inp.extras else None
     groups = group_changes(log) if log else []
-    known_requests = {g.request_id for g in groups}
     w.page("changes.html", "changes.html", "Change history", log=log, groups=groups,
            why=inp.offline_reason or "NetBox was not read")
     changes_t = tables.Table("changes", "Change log", ["id", "time", "user", "request_id", "action", "object_type",
@@ -384,13 +371,16 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
                                "action": ch.action, "object_type": ch.object_type, "object_id": ch.object_id,
                                "object": ch.object_repr, "fields": "; ".join(
                                    f"{f.field}: {f.before} -> {f.after}" for f in ch.fields)})
+    return log, groups, changes_t
 
-    # ---- compliance -------------------------------------------------------------------------------------
-    backups = latest_backups(inp.state)
-    comp = compliance(snap, backups, inp.intended, inp.render_errors, red)
-    counts = Counter(c.state for c in comp)
+
+def _compliance_page(w: SiteWriter, inp: ReportInputs, red: Redactor
+                     ) -> tuple[Counter[str], tables.Table, tables.Table]:
     from campusnet.rules import run_rules
 
+    snap = inp.snapshot
+    comp = compliance(snap, latest_backups(inp.state), inp.intended, inp.render_errors, red)
+    counts = Counter(c.state for c in comp)
     violations = tables.Table("violations", "Data validation", ["rule", "object_type", "object_name", "field",
                                                                 "message"],
                               [v.model_dump() for v in run_rules(snap)])
@@ -403,14 +393,11 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
     comp_t = tables.Table("compliance", "Compliance", ["device", "state", "platform", "backup", "intended_file",
                                                        "missing", "extra", "error"],
                           [{k: v for k, v in asdict(c).items() if k != "diff"} for c in comp])
+    return counts, violations, comp_t
 
-    # ---- verification -----------------------------------------------------------------------------------
-    verify: VerifyResults | None = latest_verify(inp.state)
-    checks = _checks_table("verify", verify.checks if verify else ())
-    w.page("verify.html", "verify.html", "Verification", verify=verify, checks=checks)
 
-    # ---- runs -------------------------------------------------------------------------------------------
-    runs = list_runs(inp.state)
+def _run_pages(w: SiteWriter, runs: list[Run], known_requests: set[str]) -> list[dict[str, Any]]:
+    """One page (and a JSON file) per deploy run; the rows of the runs index."""
     run_rows = []
     for i, run in enumerate(runs):
         previous = runs[i - 1] if i else None
@@ -442,14 +429,66 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
                          "failed": statuses.get("failed", 0) + statuses.get("rolled-back", 0)
                          + statuses.get("rollback-failed", 0), "tests": tests})
     w.page("runs.html", "runs.html", "Deploy runs", runs=list(reversed(run_rows)))
+    return run_rows
+
+
+def _cards(c: dict[str, int], log: ChangeLog | None, verify: VerifyResults | None) -> list[tuple[str, Any, str]]:
+    return [("sites", c["sites"], "inventory.html"), ("racks", c["racks"], "racks.html"),
+            ("devices", c["devices"], "inventory.html"),
+            ("prefixes", c["prefixes"], "ipam.html"), ("VLANs", c["vlans"], "vlans.html"),
+            ("cables", c["cables"], "cabling.html"),
+            ("circuits", c["circuits"], "inventory.html#circuits"),
+            ("without owner", c["unowned"], "ownership.html#unowned"),
+            ("change requests", c["change_requests"] if log else "not read", "changes.html"),
+            ("compliant / drift", f"{c['compliant']} / {c['drift']}", "compliance.html"),
+            ("rule violations", c["violations"], "compliance.html#validation"),
+            ("verify failures", c["verify_failed"] if verify else "none yet", "verify.html"),
+            ("deploy runs", c["runs"] or "none yet", "runs.html")]
+
+
+def _source_rows(inp: ReportInputs) -> list[tuple[str, str]]:
+    src = inp.snapshot.source
+    rows = [("NetBox", src.url), ("NetBox version", src.netbox_version), ("snapshot read at", str(src.read_at)),
+            ("snapshot", inp.snapshot_file or f"read now ({src.requests} requests, {src.seconds:.2f} s)"),
+            ("change log and elevations", f"{inp.extras.requests} requests, {inp.extras.seconds:.2f} s"
+             if inp.extras else f"not read: {inp.offline_reason}"),
+            ("intended configs", inp.intended_source or "none available"),
+            ("state directory", str(inp.state))]
+    if src.branch:
+        rows.append(("branch", src.branch))
+    return rows
+
+
+def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -> ReportResult:
+    t0 = time.monotonic()
+    red = redactor or Redactor()
+    snap = inp.snapshot
+    _prepare_out(out)
+    meta = _meta(inp)
+    w = SiteWriter(out, red, meta)
+    ownership, unowned = tables.ownership_tables(snap)
+    t = {"devices": tables.devices_table(snap), "racks": tables.racks_table(snap), "feeds": tables.feeds_table(snap),
+         "prefixes": tables.prefixes_table(snap), "vlans": tables.vlans_table(snap),
+         "cables": tables.cables_table(snap), "ownership": ownership, "unowned": unowned,
+         "owners": tables.owners_summary(snap), "circuits": tables.circuits_table(snap)}
+    _inventory_page(w, snap, t["devices"], t["circuits"])
+    _racks_page(w, inp, t["racks"])
+    _charts_pages(w, red, t)
+    log, groups, changes_t = _changes_page(w, inp)
+    counts, violations, comp_t = _compliance_page(w, inp, red)
+    verify: VerifyResults | None = latest_verify(inp.state)
+    checks = _checks_table("verify", verify.checks if verify else ())
+    w.page("verify.html", "verify.html", "Verification", verify=verify, checks=checks)
+    runs = list_runs(inp.state)
+    run_rows = _run_pages(w, runs, {g.request_id for g in groups})
 
     # ---- index, exports ---------------------------------------------------------------------------------
-    all_tables = [devices, racks, feeds, prefixes, vlans, cables, circuits, ownership, unowned, owners,
-                  changes_t, comp_t, violations, checks,
+    all_tables = [t["devices"], t["racks"], t["feeds"], t["prefixes"], t["vlans"], t["cables"], t["circuits"],
+                  ownership, unowned, t["owners"], changes_t, comp_t, violations, checks,
                   tables.Table("runs", "Deploy runs", ["run_id", "started", "commit", "devices", "changed",
                                                        "failed", "tests"], run_rows)]
-    for t in all_tables:
-        w.export(t)
+    for table in all_tables:
+        w.export(table)
     w.json("data/config_contexts.json", [{"name": c.name, "weight": c.weight, "is_active": c.is_active,
                                           "data": c.data} for c in snap.config_contexts])
     summary_counts = {
@@ -461,27 +500,8 @@ def build_site(inp: ReportInputs, out: Path, redactor: Redactor | None = None) -
         "no_backup": counts.get("no-backup", 0), "violations": len(violations.rows),
         "verify_failed": len(verify.failed) if verify else 0, "runs": len(runs),
     }
-    cards = [("sites", summary_counts["sites"], "inventory.html"), ("racks", summary_counts["racks"], "racks.html"),
-             ("devices", summary_counts["devices"], "inventory.html"),
-             ("prefixes", summary_counts["prefixes"], "ipam.html"), ("VLANs", summary_counts["vlans"], "vlans.html"),
-             ("cables", summary_counts["cables"], "cabling.html"),
-             ("circuits", summary_counts["circuits"], "inventory.html#circuits"),
-             ("without owner", summary_counts["unowned"], "ownership.html#unowned"),
-             ("change requests", summary_counts["change_requests"] if log else "not read", "changes.html"),
-             ("compliant / drift", f"{summary_counts['compliant']} / {summary_counts['drift']}", "compliance.html"),
-             ("rule violations", summary_counts["violations"], "compliance.html#validation"),
-             ("verify failures", summary_counts["verify_failed"] if verify else "none yet", "verify.html"),
-             ("deploy runs", summary_counts["runs"] or "none yet", "runs.html")]
-    source_rows = [("NetBox", src.url), ("NetBox version", src.netbox_version), ("snapshot read at", str(src.read_at)),
-                   ("snapshot", inp.snapshot_file or f"read now ({src.requests} requests, {src.seconds:.2f} s)"),
-                   ("change log and elevations", f"{inp.extras.requests} requests, {inp.extras.seconds:.2f} s"
-                    if inp.extras else f"not read: {inp.offline_reason}"),
-                   ("intended configs", inp.intended_source or "none available"),
-                   ("state directory", str(inp.state))]
-    if src.branch:
-        source_rows.append(("branch", src.branch))
-    w.page("index.html", "index.html", "Campus network audit report", cards=cards, pages=PAGES,
-           unowned_count=len(unowned.rows), source=source_rows)
+    w.page("index.html", "index.html", "Campus network audit report", cards=_cards(summary_counts, log, verify),
+           pages=PAGES, unowned_count=len(unowned.rows), source=_source_rows(inp))
     w.page("data/index.html", "data.html", "Exports", tables=all_tables)
     seconds = round(time.monotonic() - t0, 3)
     w.json("data/report.json", {"generated": meta["generated"], "source": meta["source"], "counts": summary_counts,
