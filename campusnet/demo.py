@@ -72,6 +72,30 @@ class DemoReport:
         return path
 
 
+def _verify_stage(pipe: Any, rep: DemoReport, log: Log, settle: float) -> str:
+    """Verify until every check passes or ``settle`` seconds are over (the lab converging after deploy)."""
+    from campusnet.deploy.targets import lab_targets
+    from campusnet.verify.expect import expectations
+    from campusnet.verify.run import VerifyContext, run_verify
+
+    exps = expectations(pipe.snapshot, pipe.plan, pipe.intents)
+    deadline = time.monotonic() + settle
+    attempt = 0
+    while True:
+        attempt += 1
+        ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents))
+        _rc, results, path = run_verify(ctx)
+        failed = [r for r in results if not r.passed]
+        if not failed or time.monotonic() > deadline:
+            break
+        log(f"   · attempt {attempt}: {len(failed)} checks not yet passing (converging), retrying")
+        time.sleep(3)
+    rep.verify = json.loads(path.read_text())
+    if failed:
+        raise CampusnetError("E604", f"{len(failed)} of {len(results)} checks failed (see {path})")
+    return f"{len(results)} checks passed (attempt {attempt})"
+
+
 def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 90.0) -> DemoReport:
     rep = DemoReport()
 
@@ -168,27 +192,7 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
         return ", ".join(f"{k}: {v}" for k, v in sorted(s.counts().items()))
 
     def verify() -> str:
-        from campusnet.deploy.targets import lab_targets
-        from campusnet.verify.expect import expectations
-        from campusnet.verify.run import VerifyContext, run_verify
-
-        pipe = state["pipe"]
-        exps = expectations(pipe.snapshot, pipe.plan, pipe.intents)
-        deadline = time.monotonic() + settle
-        attempt = 0
-        while True:
-            attempt += 1
-            ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents))
-            _rc, results, path = run_verify(ctx)
-            failed = [r for r in results if not r.passed]
-            if not failed or time.monotonic() > deadline:
-                break
-            log(f"   · attempt {attempt}: {len(failed)} checks not yet passing (converging), retrying")
-            time.sleep(3)
-        rep.verify = json.loads(path.read_text())
-        if failed:
-            raise CampusnetError("E604", f"{len(failed)} of {len(results)} checks failed (see {path})")
-        return f"{len(results)} checks passed (attempt {attempt})"
+        return _verify_stage(state["pipe"], rep, log, settle)
 
     ok = stage("netbox up", netbox_up) and stage("seed", seed) and stage("validate", validate) and stage(
         "render", render)
