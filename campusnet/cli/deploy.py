@@ -100,6 +100,11 @@ def deploy(
              "key is always refused."),
     fail_post_check: list[str] = typer.Option(None, "--fail-post-check",
                                               help="Rehearse a rollback: force the post-check of this node to fail."),
+    confirm_timeout: int = typer.Option(
+        120, "--confirm-timeout", metavar="SECONDS",
+        help="Commit-confirm: each device reverts by itself to its state before the push unless the post-checks "
+             "pass and deploy confirms within SECONDS (also when deploy dies or loses the device). 0: no "
+             "timer. Default 120: the slowest healthy post-check (adjacencies included) takes about a minute."),
     quiet_diff: bool = typer.Option(False, "--no-diff", help="Do not print the per-device diffs."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
@@ -110,7 +115,9 @@ def deploy(
     other deploys and rollbacks, and backed up (kept under .campusnet/backups/, timestamped, never
     overwritten). Without --commit nothing is pushed: the per-device diffs are printed. With --commit the
     minimal change is pushed, the device's post-checks run (state, links, daemons, the OSPF/BGP adjacencies
-    the intent implies), and a device whose checks fail is rolled back to its backup.
+    the intent implies), and a device whose checks fail is rolled back to its backup. Every push arms the
+    device's own revert timer first (--confirm-timeout, default 120 s; docs/deploy.md "Commit-confirm"):
+    deploy confirms it once the checks pass, so a device cut off from deploy mid-change goes back by itself.
     Exit code: 0 all good, 1 refused, or any device failed, was rolled back, was skipped or its rollback failed.
     """
     from campusnet.deploy.gate import GateRefused
@@ -118,11 +125,14 @@ def deploy(
 
     if via not in ("nornir", "direct"):
         raise CampusnetError("E423", f"--via must be 'nornir' or 'direct', not {via!r}")
+    if confirm_timeout < 0:
+        raise CampusnetError("E441", f"must be 0 (no timer) or more seconds, not {confirm_timeout}", obj="deploy",
+                             field="--confirm-timeout")
     try:
         summary = run_deploy(commit=commit, limit=limit or None, snapshot=snapshot, branch=branch, via=via,
                              workers=workers, fail_post_check_on=frozenset(fail_post_check or ()), force=force,
                              wait=wait, canary=canary, max_failures=max_failures,
-                             accept_new_host_keys=accept_new_host_keys or None)
+                             accept_new_host_keys=accept_new_host_keys or None, confirm_timeout=confirm_timeout)
     except GateRefused as exc:
         refuse(exc, "deploy", as_json=as_json)
     if as_json:
@@ -131,11 +141,14 @@ def deploy(
         report_gate(summary.gate, commit=commit, verb="deploy")
         if not quiet_diff:
             print_diffs(summary.results)
-        t = Table(title=f"deploy run {summary.run.run_id} ({'commit' if commit else 'dry run'})")
+        timer = f", confirm timer {confirm_timeout} s" if commit and confirm_timeout else ""
+        t = Table(title=f"deploy run {summary.run.run_id} ({'commit' if commit else 'dry run'}{timer})")
         for col in ("device", "status", "diff lines", "seconds", "backup", "note"):
             t.add_column(col)
         for r in summary.results:
             note = r.error or "; ".join(r.post_check_failures) or ""
+            if r.confirm and r.confirm != "confirmed":
+                note = f"(confirm timer: {r.confirm}) {note}"
             if r.status in FULL_NOTE:
                 note = "see below: " + note.splitlines()[0][:100] if note else ""
             t.add_row(r.device, f"[{STATUS_STYLE[r.status]}]{r.status}[/]", str(r.diff_lines), f"{r.seconds:.1f}",

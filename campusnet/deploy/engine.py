@@ -1,10 +1,19 @@
 """The deploy lifecycle for one device, and for many in parallel.
 
 Per device: connect → back up the running config (always, never overwritten) → diff running vs.
-intended → stop there unless ``commit`` → push the minimal change → post-checks (the driver's, then the
-routing adjacencies the intent implies) → on failure roll the device back to its backup — reconnecting
-first when the SSH session dropped — and check that the rollback took (``rollback-failed`` when it did
-not). One device failing never stops the others, unless the run is staged (``canary``/``max_failures``:
+intended → stop there unless ``commit`` → push the minimal change with a confirm timer → post-checks (the
+driver's, then the routing adjacencies the intent implies) → pass: confirm (the device keeps the change) →
+fail: roll the device back to its backup — reconnecting first when the SSH session dropped — which also
+cancels the timer, and check that the rollback took (``rollback-failed`` when it did not).
+
+Commit-confirm (``confirm_timeout`` > 0): the device itself reverts to its pre-push state unless the
+engine confirms within that many seconds. When the controller dies or loses the device after the push and
+cannot restore, the device still goes back by itself: the record says so (``confirm: "left-to-timer"``,
+with the time it fires). ``DeviceResult.confirm`` is the outcome: ``""`` (no timer: dry run, unchanged,
+``confirm_timeout`` 0), ``confirmed``, ``cancelled`` (the engine restored the backup; the timer is gone),
+``left-to-timer``, ``confirm-failed`` (confirming raised; the engine then restores).
+
+One device failing never stops the others, unless the run is staged (``canary``/``max_failures``:
 devices not started then are ``skipped``, never half-applied).
 
 The Nornir task (:mod:`campusnet.deploy.nornir_task`, re-exported as ``nornir_tasks.deploy``), the Ansible
@@ -21,12 +30,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from campusnet.compare import count_diff_lines, unified
 from campusnet.deploy import drill
 from campusnet.deploy.drivers import DeployTarget as DeployTarget  # its home is drivers.base; re-exported
-from campusnet.deploy.drivers import Driver, Session, driver_for
+from campusnet.deploy.drivers import DeviceConnection, Driver, Session, driver_for
 from campusnet.deploy.store import Run, save_backup
 from campusnet.deploy.transport import Connection, Credentials
 from campusnet.errors import CampusnetError
@@ -39,6 +49,15 @@ STATUSES: tuple[str, ...] = ("unchanged", "would-change", "changed", "rolled-bac
 PROBLEM_STATUSES = frozenset({"failed", "rolled-back", "rollback-failed", "skipped"})
 #: statuses a device's own failure ends in (``max_failures`` counts these; ``skipped`` is not one)
 FAILURE_STATUSES = frozenset({"failed", "rolled-back", "rollback-failed"})
+
+#: the default confirm timer (seconds) of ``campusnet deploy``/``rollback``: it must outlast the slowest
+#: post-check of a healthy push (driver checks + ADJACENCY_TIMEOUT + ADJACENCY_SETTLE_MAX, about a minute
+#: in the lab) with room to spare, or a good change is reverted under the controller's feet; and be short
+#: enough that a device cut off from its controller is back within a couple of minutes. Comware counts in
+#: minutes: 120 s is its "2".
+DEFAULT_CONFIRM_TIMEOUT = 120
+#: confirm outcomes (``DeviceResult.confirm``)
+CONFIRM_OUTCOMES = ("", "pending", "confirmed", "cancelled", "left-to-timer", "confirm-failed")
 
 #: the automatic rollback: attempts to reconnect-and-restore, and the wait before each retry (seconds)
 ROLLBACK_ATTEMPTS = 6
@@ -63,6 +82,10 @@ class DeviceResult:
     pushed: bool = False  # something was written to the device (``rollback --run latest`` looks for these)
     rollback_attempts: int = 0  # connect-and-restore attempts of the automatic rollback (0: none needed)
     adjacencies: dict[str, str] = field(default_factory=dict)  # "ospf 10.0.0.2" → state after the push
+    confirm_timeout: int = 0  # seconds of the device's confirm timer for this push (0: none armed)
+    confirm: str = ""  # the timer's outcome, one of CONFIRM_OUTCOMES ("": no timer)
+    confirm_mechanism: str = ""  # the driver's, when a timer was armed
+    reverts_at: str | None = None  # UTC time the device reverts by itself unless confirmed (while pending)
 
     @property
     def diff_lines(self) -> int:
@@ -75,7 +98,7 @@ class DeviceResult:
         return d
 
 
-ConnectFn = Callable[[DeployTarget], Connection]
+ConnectFn = Callable[[DeployTarget], DeviceConnection]
 
 
 def deploy_device(
@@ -86,22 +109,33 @@ def deploy_device(
     creds: Credentials | None = None,
     connect: ConnectFn | None = None,
     fail_post_check: bool = False,
+    confirm_timeout: int = 0,
 ) -> DeviceResult:
     """Back up, diff and (with ``commit``) push one device. Never raises for device trouble: see ``status``.
 
-    ``connect`` makes a new, unopened connection for the target (tests pass fakes; the rollback calls it
-    again when the session dropped). ``fail_post_check`` forces the post-check to fail (used by the rollback
-    test and by operators who want to rehearse a rollback on the lab).
+    ``connect`` makes a new, unopened connection for the target (default: the driver's ``connect``; tests
+    pass fakes; the rollback calls it again when the session dropped). ``fail_post_check`` forces the
+    post-check to fail (used by the rollback test and by operators who want to rehearse a rollback on the
+    lab). ``confirm_timeout`` > 0 arms the device's own revert timer for the push (see the module doc; the
+    CLI's default is :data:`DEFAULT_CONFIRM_TIMEOUT`, this library default 0 keeps old callers as they were).
     """
+    if confirm_timeout < 0:
+        raise CampusnetError("E441", f"must be 0 (no timer) or more seconds, not {confirm_timeout}",
+                             obj=f"device {target.device}", field="--confirm-timeout")
     t0 = time.monotonic()
     result = DeviceResult(target.device, "failed")
     backup_text: str | None = None
     driver: Driver | None = None
-    conn: Connection | None = None
+    conn: DeviceConnection | None = None
 
-    def make_conn() -> Connection:
+    def make_conn() -> DeviceConnection:
         if connect is not None:
             return connect(target)
+        assert driver is not None
+        own = getattr(driver, "connect", None)
+        if callable(own):
+            made: DeviceConnection = own(target, creds or Credentials.from_environment())
+            return made
         return Connection(target.device, target.host, creds or Credentials.from_environment())
 
     try:
@@ -120,29 +154,14 @@ def deploy_device(
         elif not commit:
             result.status = "would-change"
         else:
-            sessions = list(target.expected.sessions)
-            before = read_adjacencies(driver, conn) if sessions else {}
-            drill.point("before-apply", target.device)  # fault drills only: a no-op unless CAMPUSNET_DRILL
-            result.pushed = True
-            driver.apply(conn, target.files, target)
-            pushed_at = time.monotonic()
-            drill.point("after-apply", target.device)
-            failures = driver.post_checks(conn, target)
-            if sessions and not failures:
-                settled = _settled_peers(run, target.device)
-                failures += check_adjacencies(driver, conn, sessions, before, settled, result, since=pushed_at)
-            if fail_post_check:
-                failures.append("forced post-check failure (--fail-post-check)")
-            if failures:
-                result.post_check_failures = failures
-                conn = _rollback(driver, conn, make_conn, backup_text, result)
-            else:
-                result.status = "changed"
+            conn = _push(driver, conn, make_conn, target, backup_text, result, run=run,
+                         fail_post_check=fail_post_check, confirm_timeout=confirm_timeout)
     except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others
         result.error = str(exc) if isinstance(exc, CampusnetError) else f"{type(exc).__name__}: {exc}"
         result.status = "failed"
         if result.pushed and driver and backup_text is not None:
             conn = _rollback(driver, conn, make_conn, backup_text, result)
+        _timer_outcome(result)
     finally:
         _close(conn)
     result.seconds = round(time.monotonic() - t0, 2)
@@ -152,13 +171,76 @@ def deploy_device(
     return result
 
 
-def _close(conn: Connection | None) -> None:
+def _push(driver: Driver, conn: DeviceConnection, make_conn: Callable[[], DeviceConnection], target: DeployTarget,
+          backup_text: str, result: DeviceResult, *, run: Run | None, fail_post_check: bool, confirm_timeout: int
+          ) -> DeviceConnection | None:
+    """Apply (with the confirm timer), check, then confirm or roll back. Raises on surprises (the caller
+    rolls back). Returns the connection in use."""
+    sessions = list(target.expected.sessions)
+    before = read_adjacencies(driver, conn) if sessions else {}
+    drill.point("before-apply", target.device)  # fault drills only: a no-op unless CAMPUSNET_DRILL
+    result.pushed = True
+    if confirm_timeout > 0:
+        result.confirm_timeout = confirm_timeout
+        result.confirm = "pending"
+        result.confirm_mechanism = str(getattr(driver, "confirm_mechanism", ""))
+        result.reverts_at = _utc_in(confirm_timeout)
+        if run:  # the controller may die from here on: the record must already say the device will revert
+            run.record_device(target.device, {**result.as_summary(), "host": target.host, "driver": target.driver,
+                                              "error": "interrupted after the push: the device reverts by "
+                                                       f"itself at {result.reverts_at} unless confirmed"})
+        driver.apply(conn, target.files, target, confirm_timeout=confirm_timeout)
+    else:
+        driver.apply(conn, target.files, target)
+    pushed_at = time.monotonic()
+    drill.point("after-apply", target.device)
+    failures = driver.post_checks(conn, target)
+    if sessions and not failures:
+        settled = _settled_peers(run, target.device)
+        failures += check_adjacencies(driver, conn, sessions, before, settled, result, since=pushed_at)
+    if fail_post_check:
+        failures.append("forced post-check failure (--fail-post-check)")
+    if failures:
+        result.post_check_failures = failures
+        out = _rollback(driver, conn, make_conn, backup_text, result)
+        _timer_outcome(result)
+        return out
+    if confirm_timeout > 0:
+        try:
+            driver.confirm(conn)
+        except Exception:
+            result.confirm = "confirm-failed"
+            raise
+        result.confirm = "confirmed"
+        result.reverts_at = None
+    result.status = "changed"
+    return conn
+
+
+def _utc_in(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _timer_outcome(result: DeviceResult) -> None:
+    """After a failed push with a timer armed: did the engine's restore cancel it, or is it left to fire?"""
+    if result.confirm not in ("pending", "confirm-failed"):
+        return
+    if result.status == "rolled-back":
+        result.confirm = "cancelled"
+        result.reverts_at = None
+    else:
+        result.confirm = "left-to-timer"
+        result.error = _join(result.error, f"the device reverts by itself at {result.reverts_at} (its confirm "
+                             f"timer, {result.confirm_timeout} s after the push: {result.confirm_mechanism})")
+
+
+def _close(conn: DeviceConnection | None) -> None:
     if conn is not None:
         with contextlib.suppress(Exception):  # closing a dead session must not hide why it died
             conn.close()
 
 
-def _alive(conn: Connection | None) -> bool:
+def _alive(conn: DeviceConnection | None) -> bool:
     if conn is None:
         return False
     probe = getattr(conn, "alive", None)
@@ -169,7 +251,7 @@ def _alive(conn: Connection | None) -> bool:
 
 
 # -- adjacencies ---------------------------------------------------------------------------------------------
-def read_adjacencies(driver: Driver, conn: Connection) -> dict[str, str]:
+def read_adjacencies(driver: Driver, conn: DeviceConnection) -> dict[str, str]:
     """``{"ospf <router-id>" | "bgp <address>": state}`` from the device (empty when the driver cannot tell)."""
     reader = getattr(driver, "adjacencies", None)
     return dict(reader(conn)) if callable(reader) else {}
@@ -207,7 +289,7 @@ def required_sessions(sessions: list[Session], before: dict[str, str], settled: 
     return out
 
 
-def check_adjacencies(driver: Driver, conn: Connection, sessions: list[Session], before: dict[str, str],
+def check_adjacencies(driver: Driver, conn: DeviceConnection, sessions: list[Session], before: dict[str, str],
                       settled: set[str], result: DeviceResult | None = None, *, timeout: float | None = None,
                       since: float | None = None) -> list[str]:
     """Poll until every required session is up — and has stayed up past its hold time since the push
@@ -246,14 +328,14 @@ def normalised_diff(driver: Driver, have: str, want: str, have_name: str, want_n
     return unified(driver.normalise(have), driver.normalise(want), have_name, want_name)
 
 
-def restore_and_prove(driver: Driver, conn: Connection, backup_text: str) -> str:
+def restore_and_prove(driver: Driver, conn: DeviceConnection, backup_text: str) -> str:
     """Restore a backup, then read the device back: what still differs from the backup (empty: proven)."""
     driver.restore(conn, backup_text)
     return normalised_diff(driver, driver.running(conn), backup_text, "after restore", "backup")
 
 
-def _rollback(driver: Driver, conn: Connection | None, make_conn: Callable[[], Connection], backup_text: str,
-              result: DeviceResult) -> Connection | None:
+def _rollback(driver: Driver, conn: DeviceConnection | None, make_conn: Callable[[], DeviceConnection],
+              backup_text: str, result: DeviceResult) -> DeviceConnection | None:
     """Restore the backup and prove it (the running config must equal the backup again).
 
     When the session is gone (SSH dropped mid-push) or a restore attempt fails, reconnect and try again:
@@ -356,12 +438,13 @@ def deploy_many(
     max_failures: int = 0,
     creds: Credentials | None = None,
     connect: ConnectFn | None = None,
+    confirm_timeout: int = 0,
 ) -> list[DeviceResult]:
     """Deploy in parallel (threads; the work is SSH round trips). Returns results in target order.
 
     With ``commit``: ``canary`` devices are pushed first (in parallel) and the rest only when none of them
     failed; ``max_failures`` halts the run after that many failed devices. Devices not started are
-    ``skipped``."""
+    ``skipped``. ``confirm_timeout``: each push's confirm timer (see :func:`deploy_device`)."""
     if max_failures < 0:
         raise CampusnetError("E474", f"must be 0 or more devices, not {max_failures}", obj="deploy",
                              field="--max-failures")
@@ -371,7 +454,7 @@ def deploy_many(
         if not guard.may_start():
             return guard.skipped(t, run)
         r = deploy_device(t, commit=commit, run=run, creds=creds, connect=connect,
-                          fail_post_check=t.device in fail_post_check_on)
+                          fail_post_check=t.device in fail_post_check_on, confirm_timeout=confirm_timeout)
         guard.done(r)
         if progress:
             progress(r)

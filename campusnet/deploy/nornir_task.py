@@ -30,7 +30,7 @@ INVENTORY_PLUGIN = "campusnet.NetBoxSnapshotInventory"
 
 def deploy_config(task: Task, *, targets: Mapping[str, DeployTarget], commit: bool, run: Run,
                   creds: Credentials | None = None, fail_post_check_on: frozenset[str] = frozenset(),
-                  guard: StageGuard | None = None) -> Result:
+                  guard: StageGuard | None = None, confirm_timeout: int = 0) -> Result:
     """Deploy one host: ``targets`` maps the host's name (a NetBox device) to its target."""
     target = targets[task.host.name]
     if guard is not None and not guard.may_start():  # a staged run halted: this device is not touched
@@ -38,7 +38,7 @@ def deploy_config(task: Task, *, targets: Mapping[str, DeployTarget], commit: bo
     else:
         res = deploy_device(target, commit=commit, run=run, creds=creds,
                             fail_post_check=task.host.name in fail_post_check_on
-                            or target.device in fail_post_check_on)
+                            or target.device in fail_post_check_on, confirm_timeout=confirm_timeout)
         if guard is not None:
             guard.done(res)
     return Result(host=task.host, result=res, diff=res.diff, changed=res.status == "changed",
@@ -68,14 +68,14 @@ def deploy_nornir(snapshot: Snapshot, plan: LabPlan, targets: Mapping[str, Deplo
 
 
 def run_stage(nr: Nornir, stage: list[DeployTarget], hosts: Mapping[str, str], *, run: Run, commit: bool,
-              creds: Credentials | None, fail_post_check_on: frozenset[str], guard: StageGuard | None
-              ) -> list[DeviceResult]:
+              creds: Credentials | None, fail_post_check_on: frozenset[str], guard: StageGuard | None,
+              confirm_timeout: int = 0) -> list[DeviceResult]:
     """One stage of targets through :func:`deploy_config`, in name order. A task that raised (or a node
     the inventory does not hold) is ``failed``, with why, and recorded in the run."""
     by_host = {hosts[t.device]: t for t in stage if t.device in hosts}
     agg = nr.filter(filter_func=lambda h: h.name in by_host).run(
         task=deploy_config, targets=by_host, run=run, commit=commit, creds=creds,
-        fail_post_check_on=fail_post_check_on, guard=guard)
+        fail_post_check_on=fail_post_check_on, guard=guard, confirm_timeout=confirm_timeout)
     out: list[DeviceResult] = []
     for target in sorted(stage, key=lambda t: t.device):
         host = hosts.get(target.device)

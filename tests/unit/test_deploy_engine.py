@@ -152,3 +152,118 @@ def test_empty_interface_stanzas_do_not_count_as_configuration() -> None:
     assert _frr_clean(after_restore) == _frr_clean(day0)
     configured = "interface vlan2010\n vrrp 10\nexit\n"
     assert _frr_clean(configured) == configured  # a stanza with configuration is kept
+
+
+# -- commit-confirm -------------------------------------------------------------------------------------------
+class TimerDriver(FakeDriver):
+    """A device with a confirm timer: ``pending`` until confirmed or restored; ``fire()`` is the timer."""
+
+    confirm_mechanism = "fake timer"
+
+    def __init__(self, running: str, *, confirm_raises: bool = False, **kw: Any):
+        super().__init__(running, **kw)
+        self.backup_at_apply: str | None = None
+        self.timeouts: list[int] = []
+        self.confirmed = 0
+        self.confirm_raises = confirm_raises
+
+    @property
+    def pending(self) -> bool:
+        return self.backup_at_apply is not None
+
+    def apply(self, conn: Any, files: dict[str, str], target: Any = None, *, confirm_timeout: int = 0) -> None:
+        self.timeouts.append(confirm_timeout)
+        if confirm_timeout:
+            self.backup_at_apply = self.state
+        super().apply(conn, files, target)
+
+    def confirm(self, conn: Any) -> None:
+        if self.confirm_raises:
+            raise RuntimeError("session dropped")
+        self.confirmed += 1
+        self.backup_at_apply = None
+
+    def restore(self, conn: Any, backup: str) -> None:
+        super().restore(conn, backup)
+        if self.restore_works:
+            self.backup_at_apply = None
+
+
+def test_timer_is_armed_and_confirmed_after_the_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = TimerDriver("old")
+    r = _run(monkeypatch, drv, commit=True, confirm_timeout=90)
+    assert r.status == "changed" and drv.state == "new"
+    assert drv.timeouts == [90] and drv.confirmed == 1 and not drv.pending
+    assert (r.confirm, r.confirm_timeout, r.confirm_mechanism, r.reverts_at) == ("confirmed", 90, "fake timer", None)
+
+
+def test_failed_check_restores_and_cancels_the_timer(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = TimerDriver("old", checks=["bad"])
+    r = _run(monkeypatch, drv, commit=True, confirm_timeout=90)
+    assert r.status == "rolled-back" and drv.confirmed == 0 and not drv.pending
+    assert r.confirm == "cancelled"
+
+
+def test_lost_device_is_left_to_its_timer_and_the_record_says_when(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "ROLLBACK_ATTEMPTS", 2)
+    monkeypatch.setattr(engine, "ROLLBACK_BACKOFF", (0.0,))
+    drv = TimerDriver("old", checks=["bad"], restore_works=False)
+    r = _run(monkeypatch, drv, commit=True, confirm_timeout=90)
+    assert r.status == "rollback-failed" and drv.pending
+    assert r.confirm == "left-to-timer" and r.reverts_at
+    assert f"reverts by itself at {r.reverts_at}" in (r.error or "")
+
+
+def test_confirm_that_fails_is_a_failed_push_rolled_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = TimerDriver("old", confirm_raises=True)
+    r = _run(monkeypatch, drv, commit=True, confirm_timeout=90)
+    assert r.status == "rolled-back" and drv.state == "old" and not drv.pending
+    assert r.confirm == "cancelled" and "session dropped" in (r.error or "")
+
+
+def test_record_says_pending_before_the_push(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A controller killed mid-push leaves a record that says the device reverts by itself."""
+    import json
+
+    seen: dict[str, Any] = {}
+    run = Run.new(commit=True)
+
+    class Peek(TimerDriver):
+        def apply(self, conn: Any, files: dict[str, str], target: Any = None, *, confirm_timeout: int = 0) -> None:
+            seen.update(json.loads((run.path / "devices" / "r1.json").read_text()))
+            super().apply(conn, files, target, confirm_timeout=confirm_timeout)
+
+    monkeypatch.setattr(engine, "driver_for", lambda key: Peek("old"))
+    r = deploy_device(_target(), commit=True, run=run, connect=lambda t: FakeConn(t.device), confirm_timeout=30)
+    assert seen["confirm"] == "pending" and seen["pushed"] and "reverts by itself" in seen["error"]
+    assert json.loads((run.path / "devices" / "r1.json").read_text())["confirm"] == r.confirm == "confirmed"
+
+
+def test_no_timer_calls_the_old_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    drv = FakeDriver("old")  # no confirm_timeout parameter, no confirm(): still works with the timer off
+    r = _run(monkeypatch, drv, commit=True, confirm_timeout=0)
+    assert r.status == "changed" and r.confirm == "" and r.confirm_timeout == 0
+
+
+def test_negative_timeout_is_refused() -> None:
+    from campusnet.errors import CampusnetError
+
+    with pytest.raises(CampusnetError) as exc:
+        deploy_device(_target(), commit=True, connect=lambda t: FakeConn(t.device), confirm_timeout=-1)
+    assert exc.value.code == "E441"
+
+
+def test_driver_connect_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[str] = []
+
+    class Own(TimerDriver):
+        def connect(self, target: Any, creds: Any) -> FakeConn:
+            made.append(target.device)
+            return FakeConn(target.device)
+
+    monkeypatch.setattr(engine, "driver_for", lambda key: Own("old"))
+    from campusnet.deploy.transport import Credentials
+
+    r = deploy_device(_target(), commit=True, creds=Credentials("u", Path("/nonexistent"), None),
+                      confirm_timeout=5)
+    assert made == ["r1"] and r.status == "changed"

@@ -88,7 +88,7 @@ class FakeDriver:
     def diff(self, conn: FakeConn, files: dict[str, str], running: str, target: Any = None) -> str:
         return "" if running == files["cfg"] else f"- {running}\n+ {files['cfg']}\n"
 
-    def apply(self, conn: FakeConn, files: dict[str, str], target: Any = None) -> None:
+    def apply(self, conn: FakeConn, files: dict[str, str], target: Any = None, *, confirm_timeout: int = 0) -> None:
         with NET.lock:
             NET.writes.append(conn.device)
         NET.state[conn.device] = files["cfg"]
@@ -100,6 +100,8 @@ class FakeDriver:
 
     def post_checks(self, conn: FakeConn, target: Any) -> list[str]:
         return ["interface eth1 is not up"] if conn.device in self.fail_checks else []
+
+    def confirm(self, conn: FakeConn) -> None: ...  # the driver contract's commit-confirm (no timer here)
 
     def restore(self, conn: FakeConn, backup: str) -> None:
         if conn.dead:

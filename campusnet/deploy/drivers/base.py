@@ -1,11 +1,17 @@
 """The driver contract: what deploy needs from a platform, and the typed state a device must show.
 
-``running`` → ``diff`` (running vs. intended; "" when in sync) → ``apply`` → ``post_checks`` →
-``restore`` (to a backup). ``normalise`` strips what changes without a config change (timestamps,
+``connect`` → ``running`` → ``diff`` (running vs. intended; "" when in sync) → ``apply`` (with a confirm
+timer) → ``post_checks`` → ``confirm`` (keep the change) or ``restore`` (to a backup; also cancels the timer).
+``normalise`` strips what changes without a config change (timestamps,
 banners) so that "restore took" can be proven by comparing text. ``expected`` turns an intent and its
 rendered files into the :class:`ExpectedState` that ``diff``, ``apply`` and ``post_checks`` compare the
 device against; each driver computes it next to the reader that produces the same canonical text from
 the device (``expected_<section>`` beside ``canonical_<section>``), so the two cannot drift apart.
+
+Commit-confirm: ``apply(..., confirm_timeout=T)`` with ``T > 0`` arms a revert *on the device*: unless
+``confirm(conn)`` is called within ``T`` seconds, the device goes back by itself to its state before the
+apply — also when the controller died or the session dropped. ``confirm_mechanism`` names how (docs and
+run records). ``T == 0``: no timer, the change stays (the engine's own rollback is the only safety net).
 
 The engine imports this module; this module imports neither the engine nor any driver.
 Every driver passes ``tests/integration/test_driver_conformance.py``.
@@ -14,15 +20,20 @@ Every driver passes ``tests/integration/test_driver_conformance.py``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from campusnet.errors import CampusnetError
 
 if TYPE_CHECKING:
-    from campusnet.deploy.transport import Connection
+    from campusnet.deploy.transport import Credentials
     from campusnet.intent.models import DeviceIntent
+
+#: the connection a driver's methods take: whatever its own :meth:`Driver.connect` returns (linux-frr: a
+#: :class:`campusnet.deploy.transport.Connection`; a vendor driver: its CLI session). ``Any`` because each
+#: driver narrows it to its own type; the engine only uses the :class:`DeviceConnection` part.
+Conn = Any
 
 
 class _Frozen(BaseModel):
@@ -91,25 +102,53 @@ class DeployTarget(_Frozen):
                                  field=where) from None
 
 
+class DeviceConnection(Protocol):
+    """What the engine needs of any driver's connection (``transport.Connection`` is one)."""
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def alive(self) -> bool: ...
+
+
 class Driver(Protocol):
     """One platform's configuration lifecycle (napalm's idea, reduced to what deploy needs)."""
 
     name: str
+    #: how the device reverts by itself when a change is not confirmed, in one line (docs, run records)
+    confirm_mechanism: str
+
+    def connect(self, target: DeployTarget, creds: Credentials) -> DeviceConnection:
+        """A new, *unopened* connection to the target (the engine opens it, and reconnects with it)."""
+        ...
 
     def expected(self, intent: DeviceIntent, files: dict[str, str], sessions: Sequence[Session] = ()
                  ) -> ExpectedState: ...
 
-    def running(self, conn: Connection) -> str: ...
+    def running(self, conn: Conn) -> str: ...
 
-    def diff(self, conn: Connection, files: dict[str, str], running: str, target: DeployTarget | None = None
+    def diff(self, conn: Conn, files: dict[str, str], running: str, target: DeployTarget | None = None
              ) -> str: ...
 
-    def apply(self, conn: Connection, files: dict[str, str], target: DeployTarget | None = None) -> None: ...
+    def apply(self, conn: Conn, files: dict[str, str], target: DeployTarget | None = None, *,
+              confirm_timeout: int = 0) -> None:
+        """Push the change. ``confirm_timeout > 0``: the device reverts by itself to its pre-apply state
+        unless :meth:`confirm` is called within that many seconds (counted from the start of the apply at
+        the latest). Raises when the push fails; the timer, once armed, stays armed."""
+        ...
 
-    def post_checks(self, conn: Connection, target: DeployTarget) -> list[str]: ...
+    def confirm(self, conn: Conn) -> None:
+        """Keep the applied change: cancel the pending revert timer (a no-op when none is pending). Raises
+        when the timer already fired (the change is being / has been reverted)."""
+        ...
 
-    def restore(self, conn: Connection, backup: str) -> None: ...
+    def post_checks(self, conn: Conn, target: DeployTarget) -> list[str]: ...
+
+    def restore(self, conn: Conn, backup: str) -> None:
+        """Converge the device back to a backup; also cancels a pending revert timer."""
+        ...
 
     def normalise(self, text: str) -> str: ...
 
-    def adjacencies(self, conn: Connection) -> dict[str, str]: ...
+    def adjacencies(self, conn: Conn) -> dict[str, str]: ...

@@ -38,7 +38,7 @@ from campusnet.intent.emulation import plumbing
 from campusnet.vpn import MATERIAL_FILES, REMOTE_VPN_DIR
 
 if TYPE_CHECKING:
-    from campusnet.deploy.transport import Connection
+    from campusnet.deploy.transport import Connection, Credentials
     from campusnet.intent.models import DeviceIntent
 
 FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
@@ -92,6 +92,14 @@ def _frr_clean(text: str) -> str:
 
 class LinuxFrrDriver:
     name = "linux-frr"
+    confirm_mechanism = ("node-side timer: backup + revert script left on the node, a detached `sleep T; "
+                         "revert` (setsid, PID in /etc/frr/campusnet/confirm) restores FRR, OVS, links, "
+                         "addresses and VPN unless confirm kills it")
+
+    def connect(self, target: DeployTarget, creds: Credentials) -> Connection:
+        from campusnet.deploy.transport import Connection
+
+        return Connection(target.device, target.host, creds)
 
     # -- the expected state ----------------------------------------------------------------------------------
     def expected(self, intent: DeviceIntent, files: dict[str, str], sessions: Sequence[Session] = ()
@@ -169,7 +177,8 @@ class LinuxFrrDriver:
         return "\n".join(parts)
 
     # -- apply / restore ------------------------------------------------------------------------------------
-    def apply(self, conn: Connection, files: dict[str, str], target: DeployTarget | None = None) -> None:
+    def apply(self, conn: Connection, files: dict[str, str], target: DeployTarget | None = None, *,
+              confirm_timeout: int = 0) -> None:
         conn.run(f"mkdir -p {REMOTE_DIR}/candidate", check=True)
         for name in ("net.sh", "ovs.sh"):
             if name in files:
@@ -257,6 +266,9 @@ class LinuxFrrDriver:
                     cmds.append(f"ip addr del {shlex.quote(addr)} dev {shlex.quote(dev)} 2>/dev/null || true")
         if cmds:
             conn.run(" ; ".join(cmds))
+
+    def confirm(self, conn: Connection) -> None:
+        """Keep the change: kill the node's revert timer (no-op without one)."""
 
     def restore(self, conn: Connection, backup: str) -> None:
         secs = _sections(backup)
