@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, ip_interface
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from campusnet.intent.emulation import plumbing
 from campusnet.platforms import LAB_PLATFORM
@@ -50,8 +50,77 @@ def node_intents(plan: LabPlan, intents: dict[str, DeviceIntent]) -> dict[str, D
     return out
 
 
+OSPF_DEAD_DEFAULT = 40  # FRR's defaults, when the intent sets no timers
+BGP_HOLD_DEFAULT = 180
+
+
+@dataclass(frozen=True)
+class LabPeer:
+    """A routing session the intent implies for a lab node."""
+
+    proto: Literal["ospf", "bgp"]
+    peer: str  # OSPF: the neighbour's router id; BGP: the neighbour's address
+    node: str | None  # the lab node that holds it (None: a provider outside the lab)
+    direct: bool  # on a connected subnet (or over a named interface)
+    stub: bool  # the peer is a lab-made node (no intent: a provider stub)
+    hold: int  # OSPF dead interval / BGP hold time, seconds
+
+
+class LabRouting:
+    """The OSPF and BGP sessions of every lab node, derived once from the plan and the emulation intents:
+    the one derivation behind verify's ``ospf-neighbors``/``bgp-sessions`` and deploy's post-check."""
+
+    def __init__(self, plan: LabPlan, intents: dict[str, DeviceIntent]):
+        self.by_node = node_intents(plan, intents)
+        self.node_of_device = {d: n.name for n in plan.nodes for d in n.devices}
+        self.rid_node = {str(x.ospf.router_id): name for name, x in self.by_node.items() if x.ospf}
+        self.addr_node: dict[str, str] = {}
+        for name, x in self.by_node.items():
+            for iface in x.interfaces:
+                v4 = getattr(iface, "ipv4", None)
+                if v4 is not None:
+                    self.addr_node[str(v4.ip)] = name
+        for n in plan.nodes:
+            for i in n.interfaces:
+                if i.address:
+                    self.addr_node.setdefault(str(ip_interface(i.address).ip), n.name)
+
+    def peers(self, node: str) -> list[LabPeer]:
+        """OSPF: one per neighbour across a non-passive OSPF interface cabled to a lab node that runs OSPF;
+        BGP: every neighbour that exists in the lab, and every provider (a stub stands in for it)."""
+        it = self.by_node.get(node)
+        if it is None:
+            return []
+        out: list[LabPeer] = []
+        if it.ospf:
+            for iface in it.interfaces:
+                ospf = getattr(iface, "ospf", None)
+                peer = getattr(iface, "peer", None)
+                if ospf is None or peer is None or ospf.passive or not peer.device:
+                    continue
+                pnode = self.node_of_device.get(peer.device)
+                other = self.by_node.get(pnode or "")
+                if pnode and other is not None and other.ospf:
+                    rid = str(other.ospf.router_id)
+                    if self.rid_node.get(rid) == pnode and not any(o.peer == rid for o in out):
+                        out.append(LabPeer("ospf", rid, pnode, direct=True, stub=False,
+                                           hold=ospf.dead_interval or OSPF_DEAD_DEFAULT))
+        if it.bgp:
+            connected = [v4.network for i in it.interfaces if i.kind not in ("loopback", "management")
+                         for v4 in [getattr(i, "ipv4", None)] if v4 is not None]
+            for nb in it.bgp.neighbors:
+                pnode = self.addr_node.get(str(nb.address))
+                if nb.kind != "provider" and pnode is None:
+                    continue  # not in the lab
+                out.append(LabPeer("bgp", str(nb.address), pnode,
+                                   direct=nb.interface is not None or any(nb.address in net for net in connected),
+                                   stub=pnode is not None and pnode not in self.by_node,
+                                   hold=it.bgp.timers.hold if it.bgp.timers else BGP_HOLD_DEFAULT))
+        return out
+
+
 def expectations(snapshot: Snapshot, plan: LabPlan, intents: dict[str, DeviceIntent]) -> list[Expectation]:
-    by_node = node_intents(plan, intents)
+    routing = LabRouting(plan, intents)
     exps: list[Expectation] = []
 
     # every cabled link up on both ends
@@ -60,38 +129,20 @@ def expectations(snapshot: Snapshot, plan: LabPlan, intents: dict[str, DeviceInt
             exps.append(Expectation("link-up", end.node, end.iface, ("UP",),
                                     {"peer": f"{other.node}:{other.iface}"}))
 
-    router_id_of_device: dict[str, str] = {}
-    node_of_device: dict[str, str] = {}
-    for node in plan.nodes:
-        for dev in node.devices:
-            node_of_device[dev] = node.name
-    for name, it in by_node.items():
-        if it.ospf:
-            router_id_of_device[name] = str(it.ospf.router_id)
-
-    for name, it in sorted(by_node.items()):
+    for name, it in sorted(routing.by_node.items()):
         # LAG members bundled (OVS bonds with LACP)
         for port in plumbing(it).ovs_ports if it.platform == LAB_PLATFORM.slug else ():
             if port.bond_members:
                 exps.append(Expectation("lag-bundled", name, port.name, tuple(sorted(port.bond_members))))
+        peers = routing.peers(name)
         # OSPF: exactly the neighbours across ospf-enabled links to lab devices
         if it.ospf:
-            peers: set[str] = set()
-            for iface in it.interfaces:
-                ospf = getattr(iface, "ospf", None)
-                peer = getattr(iface, "peer", None)
-                if ospf is None or peer is None or ospf.passive or not peer.device:
-                    continue
-                pnode = node_of_device.get(peer.device)
-                if pnode and pnode in router_id_of_device:
-                    peers.add(router_id_of_device[pnode])
-            exps.append(Expectation("ospf-neighbors", name, "ospf", tuple(sorted(peers))))
+            exps.append(Expectation("ospf-neighbors", name, "ospf",
+                                    tuple(sorted(p.peer for p in peers if p.proto == "ospf"))))
         # BGP: exactly the sessions the data implies (peers that exist in the lab, provider stubs included)
         if it.bgp:
-            lab_addrs = _lab_addresses(plan, by_node)
-            want = sorted(str(n.address) for n in it.bgp.neighbors
-                          if n.kind == "provider" or str(n.address) in lab_addrs)
-            exps.append(Expectation("bgp-sessions", name, "bgp", tuple(want)))
+            exps.append(Expectation("bgp-sessions", name, "bgp",
+                                    tuple(sorted(p.peer for p in peers if p.proto == "bgp"))))
         # EVPN: every VNI the data assigns is present
         if it.evpn and it.evpn.vnis:
             exps.append(Expectation("evpn-vnis", name, "evpn", tuple(sorted(str(v.vni) for v in it.evpn.vnis))))
@@ -100,20 +151,6 @@ def expectations(snapshot: Snapshot, plan: LabPlan, intents: dict[str, DeviceInt
 
     exps += _reachability(snapshot, plan)
     return exps
-
-
-def _lab_addresses(plan: LabPlan, by_node: dict[str, DeviceIntent]) -> set[str]:
-    addrs: set[str] = set()
-    for it in by_node.values():
-        for iface in it.interfaces:
-            v4 = getattr(iface, "ipv4", None)
-            if v4 is not None:
-                addrs.add(str(v4.ip))
-    for node in plan.nodes:
-        for i in node.interfaces:
-            if i.address:
-                addrs.add(str(ip_interface(i.address).ip))
-    return addrs
 
 
 def _reachability(snapshot: Snapshot, plan: LabPlan) -> list[Expectation]:
