@@ -83,16 +83,20 @@ def _ospf_neighbors(output: str) -> dict[str, str]:
     return out
 
 
-def valid_ospf_neighbors(e: Expectation, output: str) -> CheckResult:
-    found = _ospf_neighbors(output)
-    full = sorted(r for r, s in found.items() if s.startswith("Full"))
+def _exact_sessions(e: Expectation, found: dict[str, str], up: str, proto: str) -> CheckResult:
+    """Exactly the expected peers, each in state ``up`` (a prefix: ``Full/DR`` is Full), none other."""
+    ready = sorted(p for p, s in found.items() if s.startswith(up))
     want = sorted(e.expected)
-    ok = full == want and set(found) == set(want)
-    missing = sorted(set(want) - set(full))
+    ok = ready == want and set(found) == set(want)
+    missing = sorted(set(want) - set(ready))
     extra = sorted(set(found) - set(want))
-    msg = "as NetBox says" if ok else f"missing/not Full: {missing or '-'}; unexpected: {extra or '-'}"
+    msg = "as NetBox says" if ok else f"missing/not {up}: {missing or '-'}; unexpected: {extra or '-'}"
     return _result(e, ok, ",".join(want) or "none",
-                   ",".join(f"{r}({s})" for r, s in sorted(found.items())) or "none", f"{e.node}: OSPF {msg}")
+                   ",".join(f"{p}({s})" for p, s in sorted(found.items())) or "none", f"{e.node}: {proto} {msg}")
+
+
+def valid_ospf_neighbors(e: Expectation, output: str) -> CheckResult:
+    return _exact_sessions(e, _ospf_neighbors(output), "Full", "OSPF")
 
 
 def _bgp_peers(output: str) -> dict[str, str]:
@@ -108,15 +112,7 @@ def _bgp_peers(output: str) -> dict[str, str]:
 
 
 def valid_bgp_sessions(e: Expectation, output: str) -> CheckResult:
-    found = _bgp_peers(output)
-    est = sorted(a for a, s in found.items() if s == "Established")
-    want = sorted(e.expected)
-    ok = est == want and set(found) == set(want)
-    missing = sorted(set(want) - set(est))
-    extra = sorted(set(found) - set(want))
-    msg = "as NetBox says" if ok else f"missing/not Established: {missing or '-'}; unexpected: {extra or '-'}"
-    return _result(e, ok, ",".join(want) or "none",
-                   ",".join(f"{a}({s})" for a, s in sorted(found.items())) or "none", f"{e.node}: BGP {msg}")
+    return _exact_sessions(e, _bgp_peers(output), "Established", "BGP")
 
 
 def valid_evpn_vnis(e: Expectation, output: str) -> CheckResult:
