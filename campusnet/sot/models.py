@@ -40,9 +40,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from campusnet.errors import DataError
 
@@ -708,6 +708,17 @@ class ConfigContext(_Model):
 # --------------------------------------------------------------------------------------------------------
 # The root
 # --------------------------------------------------------------------------------------------------------
+class ChangelogMark(_Model):
+    """Where a snapshot stands in NetBox's changelog: the base of the next incremental read."""
+
+    change_id: int  # the highest ObjectChange id (main's) the snapshot reflects; 0: none recorded
+    time: str | None = None  # NetBox's time of that change
+    mode: Literal["full", "incremental"] = "full"
+    changes: int = 0  # changelog entries applied (incremental)
+    reread: int = 0  # objects re-read by id (incremental)
+    fallback: str | None = None  # why a full read was made instead of an incremental one ("E23x: ...")
+
+
 class SnapshotSource(_Model):
     url: str
     read_at: datetime
@@ -717,6 +728,15 @@ class SnapshotSource(_Model):
     requests: int = 0
     seconds: float = 0.0
     method: str = ""  # "rest", "graphql", ...
+    changelog: ChangelogMark | None = None  # set by incremental reads (campusnet.sot.incremental)
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_changelog(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a snapshot read without the changelog serialises exactly as before the field existed
+        out = cast(dict[str, Any], handler(self))
+        if out.get("changelog") is None:
+            out.pop("changelog", None)
+        return out
 
 
 class Snapshot(_Model):
