@@ -26,6 +26,7 @@ FULL_NOTE = ("rollback-failed",)
 
 def register(app: typer.Typer) -> None:
     app.command(name="deploy")(deploy)
+    app.command(name="rq-worker")(rq_worker)
 
 
 def print_diffs(results: Iterable[Any]) -> None:
@@ -105,6 +106,13 @@ def deploy(
         help="Commit-confirm: each device reverts by itself to its state before the push unless the post-checks "
              "pass and deploy confirms within SECONDS (also when deploy dies or loses the device). 0: no "
              "timer. Default 120: the slowest healthy post-check (adjacencies included) takes about a minute."),
+    queue: str = typer.Option(None, "--queue", metavar="URL",
+                              help="Shard the run across RQ workers (`campusnet rq-worker`): rq://HOST:PORT/DB or "
+                                   "`local` (the local NetBox's Redis, DB 2). docs/deploy.md \"Scale-out\"."),
+    shard_by: str = typer.Option("site", "--shard-by", metavar="site|N",
+                                 help="With --queue: one job per site (default) or per N devices."),
+    queue_timeout: float = typer.Option(1800.0, "--queue-timeout", metavar="SECONDS",
+                                        help="With --queue: a shard without a result by then is failed."),
     quiet_diff: bool = typer.Option(False, "--no-diff", help="Do not print the per-device diffs."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
@@ -132,7 +140,8 @@ def deploy(
         summary = run_deploy(commit=commit, limit=limit or None, snapshot=snapshot, branch=branch, via=via,
                              workers=workers, fail_post_check_on=frozenset(fail_post_check or ()), force=force,
                              wait=wait, canary=canary, max_failures=max_failures,
-                             accept_new_host_keys=accept_new_host_keys or None, confirm_timeout=confirm_timeout)
+                             accept_new_host_keys=accept_new_host_keys or None, confirm_timeout=confirm_timeout,
+                             queue=queue, shard_by=shard_by, queue_timeout=queue_timeout)
     except GateRefused as exc:
         refuse(exc, "deploy", as_json=as_json)
     if as_json:
@@ -161,3 +170,19 @@ def deploy(
         out.print(f"run record: {summary.run.path}")
     if summary.failed:
         raise typer.Exit(1)
+
+
+def rq_worker(
+    queue: str = typer.Option("local", "--queue", metavar="URL",
+                              help="rq://HOST:PORT/DB, or `local`: the local NetBox's Redis (DB 2)."),
+    burst: bool = typer.Option(False, "--burst", help="Stop when the queue is empty."),
+    name: str = typer.Option(None, "--name", help="The worker's name (default: RQ's)."),
+) -> None:
+    """Serve the sharded deploy queue (`campusnet deploy --queue`): an RQ worker on queue campusnet-deploy.
+
+    The password of the local NetBox's Redis is read from its 0600 file, any other from
+    CAMPUSNET_RQ_PASSWORD; SSH keys, tokens and secrets come from this process's environment and state
+    directory (CAMPUSNET_STATE must be the controller's), never from the queue."""
+    from campusnet.deploy.shard import work
+
+    work(queue, burst=burst, name=name)

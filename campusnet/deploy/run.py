@@ -50,7 +50,8 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
                fail_post_check_on: frozenset[str] = frozenset(), pipeline: Pipeline | None = None,
                force: bool = False, wait: float = 0.0, canary: int = 0, max_failures: int = 0,
                accept_new_host_keys: bool | None = None,
-               confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT) -> DeploySummary:
+               confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT, queue: str | None = None,
+               shard_by: str = "site", queue_timeout: float | None = None) -> DeploySummary:
     """Gate → lock → back up, diff, (commit) push. Raises :class:`~campusnet.deploy.gate.GateRefused` (E470)
     before any SSH session when the data in scope breaks a rule and ``force`` is not set, and E472/E473
     when another deploy or rollback holds one of the devices."""
@@ -72,6 +73,7 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
     gate = check_gate(pipe.snapshot, scope_devices(pipe.plan, targets), action="deploy", force=force,
                       commit=commit)
     ordered = [targets[k] for k in sorted(targets)]
+    queued = _queue(queue, shard_by, queue_timeout) if queue else None  # checked after the gate, before locks
     run_id = new_run_id()
     with acquire(targets, run_id=run_id, action="deploy" if commit else "deploy dry run", wait=wait):
         run = Run.new(commit=commit, run_id=run_id)
@@ -83,6 +85,13 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
         run.extra["confirm_timeout"] = confirm_timeout if commit else 0
         run.save_meta()
         creds = Credentials.from_environment(accept_new=accept_new_host_keys)
+        if queued is not None:  # sharded across RQ workers (campusnet/deploy/shard.py)
+            from campusnet.deploy.shard import via_queue
+            results = via_queue(pipe, ordered, opts=queued, commit=commit, run=run, workers=workers,
+                                fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures,
+                                accept_new_host_keys=accept_new_host_keys, confirm_timeout=confirm_timeout)
+            run.write_summary()
+            return DeploySummary(run, results, gate)
         if via == "direct":
             results = deploy_many(ordered, commit=commit, run=run, workers=workers, creds=creds,
                                   fail_post_check_on=fail_post_check_on, canary=canary, max_failures=max_failures,
@@ -105,3 +114,9 @@ def _via_nornir(pipe: Pipeline, targets: list[DeployTarget], *, commit: bool, ru
                          stage=lambda batch, guard: run_stage(nr, batch, hosts, run=run, commit=commit, creds=creds,
                                                               fail_post_check_on=fail_post_check_on, guard=guard,
                                                               confirm_timeout=confirm_timeout))
+
+
+def _queue(url: str, shard_by: str, timeout: float | None) -> Any:
+    from campusnet.deploy.shard import queue_options
+
+    return queue_options(url, shard_by, timeout)
