@@ -207,13 +207,6 @@ class NetBoxServer:
         return self.base / ".schema"
 
     # -- users and tokens -------------------------------------------------------------------------------
-    def tokens_valid(self) -> bool:
-        for role in ("automation", "auditor"):
-            f = self.token_file(role)
-            if not f.exists() or not self.api_ok(f.read_text().strip()):
-                return False
-        return True
-
     def has_token_files(self) -> bool:
         return any(self.token_file(r).exists() for r in ("automation", "auditor"))
 

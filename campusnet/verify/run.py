@@ -66,15 +66,6 @@ def drift_reads(target: DeployTarget | None) -> list[str]:
     return reads
 
 
-def _intended_ovs(target: DeployTarget) -> str:
-    """The target's intended OVS section (``target.expected.ovs``; older targets: ``target.checks["ovs"]``)."""
-    expected = getattr(target, "expected", None)
-    if expected is not None:
-        return str(getattr(expected, "ovs", "") or "")
-    checks = getattr(target, "checks", None) or {}
-    return str(checks.get("ovs") or "")
-
-
 def node_commands(expectations: list[Expectation], targets: dict[str, DeployTarget]) -> dict[str, list[str]]:
     """Lab node → the commands of its batch, each once (pings first: they take longest)."""
     out: dict[str, list[str]] = {}

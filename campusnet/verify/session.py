@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from campusnet import settings
 from campusnet.errors import CampusnetError
 from campusnet.lab.plan import LabPlan
@@ -81,13 +79,6 @@ def testbed_dict(plan: LabPlan, nodes: list[str] | None = None) -> dict[str, Any
             },
         }
     return {"testbed": {"name": "campusnet-lab"}, "devices": devices}
-
-
-def write_testbed(plan: LabPlan) -> Path:
-    path = settings.state_dir() / "verify" / "testbed.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(testbed_dict(plan), sort_keys=False))
-    return path
 
 
 @dataclass
