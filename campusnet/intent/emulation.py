@@ -1,11 +1,16 @@
-"""Intent → emulation: the Linux and Open vSwitch plumbing a linux-frr node needs beyond its FRR view.
+"""Intent → emulation: how a lab node running Linux, FRR and Open vSwitch stands in for a device.
 
-A production intent (VRP, Comware, or a real linux-frr box) says what the device is configured with;
-it carries no lab names. What a Linux node must build to *be* that device — the OVS bridge and its
-ports, a bridge/vxlan/veth set per VNI, the veth pair behind each SVI, the FRR daemons to start — is a
-pure function of a linux-frr intent, computed here and nowhere else. The linux-frr templates
-(``ovs.sh``, ``net.sh``), the linux-frr driver's expected state and ``verify`` read it from
-:func:`plumbing`.
+Two steps, both here:
+
+* :func:`emulate` — the device's *linux-frr view*: the same derivation as its production intent, for
+  platform ``linux-frr``, with only the interfaces towards lab devices (or ``lab`` circuits), Linux
+  interface names and the lab timers (``DeviceIntent.emulation`` of a lab device);
+* :func:`plumbing` — what a Linux node must build to *be* a linux-frr intent: the OVS bridge and its
+  ports, a bridge/vxlan/veth set per VNI, the veth pair behind each SVI, the FRR daemons to start. A pure
+  function of the intent, computed here and nowhere else; the linux-frr templates (``ovs.sh``,
+  ``net.sh``), the linux-frr driver's expected state and ``verify`` read it.
+
+A production intent (VRP, Comware, or a real linux-frr box) carries no lab names.
 
 Naming (Linux names ≤ 15 characters): VLAN ``vid`` → SVI veth peer ``vlan<vid>o``; VNI ``vni`` on VLAN
 ``vid`` → bridge ``vlan<vid>``, vxlan ``vxlan<vni>``, bridge-side veth ``vlan<vid>b``, OVS-side veth
@@ -14,9 +19,18 @@ Naming (Linux names ≤ 15 characters): VLAN ``vid`` → SVI veth peer ``vlan<vi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict
 
+from campusnet.intent.build.device import build_device
+from campusnet.intent.build.view import DeviceView
 from campusnet.intent.models import DeviceIntent, EthernetInterface, LagInterface, SviInterface
+from campusnet.platforms import LAB_PLATFORM
+
+if TYPE_CHECKING:
+    from campusnet.intent.build.index import SnapshotIndex
+    from campusnet.sot.models import Device
 
 OVS_BRIDGE = "br0"
 BASE_DAEMONS = ("zebra", "staticd")
@@ -96,3 +110,8 @@ def plumbing(intent: DeviceIntent) -> Plumbing:
         daemons.append("vrrpd")
     return Plumbing(ovs_bridge=OVS_BRIDGE if ports else None, ovs_ports=tuple(ports), vnis=vnis,
                     svi_ports=svi_ports, frr_daemons=tuple(daemons))
+
+
+def emulate(idx: SnapshotIndex, dev: Device) -> DeviceIntent:
+    """The linux-frr view of lab device ``dev`` (a virtual chassis: its master) from the indexed snapshot."""
+    return build_device(DeviceView(idx, dev, LAB_PLATFORM, emulation=True))

@@ -4,7 +4,7 @@ module per area (AVD's ``structured_config`` is the model):
 * :mod:`.view` — :class:`DeviceView`, the shared read-only view of one device (its snapshot lookups,
   config context, routed links; what several areas need is cached there);
 * :mod:`.system`, :mod:`.interfaces` (and switchports), :mod:`.vlans` (and SVIs), :mod:`.ospf`,
-  :mod:`.bgp` (and EVPN), :mod:`.fhrp`, :mod:`.services`, :mod:`.vpn`, :mod:`.lab` — the areas;
+  :mod:`.bgp` (and EVPN), :mod:`.fhrp`, :mod:`.services`, :mod:`.vpn` — the areas;
 * :mod:`.device` — one device's intent: the areas in the order their answers depend on each other;
 * :mod:`.index` — everything indexed once per snapshot: building is linear in the number of interfaces.
 
@@ -20,7 +20,8 @@ Rules (docs/design.md, docs/intent.md):
   provider (first provider ASN; neighbor = the other address of the interface's subnet);
 * VNIs: L2VPNs of type ``vxlan-evpn`` terminated on a VLAN that the device carries (port or SVI);
 * every lab device (tag ``lab``) also gets :attr:`DeviceIntent.emulation`, the same intent for the
-  linux-frr platform with Linux interface names, only interfaces towards lab devices, and lab timers.
+  linux-frr platform with Linux interface names, only interfaces towards lab devices, and lab timers
+  (:func:`campusnet.intent.emulation.emulate`).
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ from campusnet.intent.build.common import (
 from campusnet.intent.build.device import build_device
 from campusnet.intent.build.index import SnapshotIndex
 from campusnet.intent.build.view import DeviceView
+from campusnet.intent.emulation import emulate
 from campusnet.intent.errors import IntentError, IntentErrors
 from campusnet.intent.models import DeviceIntent
-from campusnet.platforms import LAB_PLATFORM, REGISTRY
+from campusnet.platforms import REGISTRY
 from campusnet.sot.models import Device, Snapshot
 
 __all__ = ["CONFIGURED_STATUSES", "UNCONFIGURED_ROLES", "VPN_ROUTE_ROLES", "DeviceView", "SnapshotIndex",
@@ -66,8 +68,7 @@ def _build_one(idx: SnapshotIndex, dev: Device, *, lab: bool) -> DeviceIntent:
         safety.check_device_strings(dev, idx.members.get(dev.name, [dev]), idx.ifaces_by_logical.get(dev.name, []))
         intent = build_device(DeviceView(idx, dev, REGISTRY[dev.platform or ""], emulation=False))
         if lab and dev.name in idx.lab:
-            emu = build_device(DeviceView(idx, dev, LAB_PLATFORM, emulation=True))
-            intent = intent.model_copy(update={"emulation": emu})
+            intent = intent.model_copy(update={"emulation": emulate(idx, dev)})
         safety.check_intent_strings(intent)
     except IntentError:
         raise
