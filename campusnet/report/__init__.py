@@ -60,12 +60,8 @@ def generate(out: Path, *, snapshot_file: Path | None = None, intended_dir: Path
         intended = intended_from_dir(intended_dir)
         source = f"rendered files in {intended_dir}"
     else:
-        lib = intended_from_library(snap)
-        if lib is None:
-            intended, source = None, ""
-        else:
-            intended, render_errors = lib
-            source = "rendered now by campusnet.render from the snapshot"
+        intended, render_errors = intended_from_library(snap)
+        source = "rendered now by campusnet.render from the snapshot"
     inputs = ReportInputs(snapshot=snap, state=state or settings.state_dir(), extras=extras, offline_reason=reason,
                           intended=intended, intended_source=source, render_errors=render_errors,
                           snapshot_file=str(snapshot_file) if snapshot_file else None)

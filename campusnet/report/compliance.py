@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from campusnet import compare as cmp
 from campusnet.errors import CampusnetError
@@ -106,39 +105,24 @@ def intended_from_dir(path: Path) -> Intended:
     return out
 
 
-def _as_files(rendered: Any, default_name: str) -> dict[str, str]:
-    if isinstance(rendered, str):
-        return {default_name: rendered}
-    if isinstance(rendered, dict):
-        return {str(k): str(v) for k, v in rendered.items()}
-    files = getattr(rendered, "files", None)
-    if isinstance(files, dict):
-        return {str(k): str(v) for k, v in files.items()}
-    raise TypeError(f"unexpected render result {type(rendered).__name__}")
-
-
 def secret_placeholder(name: str) -> str:
     """What the report renders in place of a secret: it never resolves (never holds) the real value."""
     return f"secret-ref-{name}"
 
 
-def intended_from_library(snapshot: Snapshot) -> tuple[Intended, dict[str, str]] | None:
+def intended_from_library(snapshot: Snapshot) -> tuple[Intended, dict[str, str]]:
     """Intended configs rendered by the library (:class:`~campusnet.pipeline.Pipeline` → ``render_device``,
-    secrets replaced by placeholders, lab emulation files under ``lab/``), with per-device errors; None when the
-    renderer is not available in this checkout (then use ``--intended DIR``)."""
+    secrets replaced by placeholders, lab emulation files under ``lab/``), with per-device errors."""
     from campusnet.pipeline import Pipeline
+    from campusnet.render import render_device as render
 
-    try:
-        from campusnet.render import render_device as render
-    except ImportError:
-        return None
     pipe = Pipeline.build(snapshot)
     intents, errors = pipe.intents, pipe.errors
     out: Intended = {}
     errs: dict[str, str] = {str(getattr(e, "obj", None) or "?"): str(e) for e in errors}
     for name, intent in intents.items():
         try:
-            out[name] = _as_files(render(intent, secrets=secret_placeholder, lab=True), f"{name}.cfg")
+            out[name] = render(intent, secrets=secret_placeholder, lab=True)
         except CampusnetError as exc:
             errs[name] = str(exc)
     return out, errs
