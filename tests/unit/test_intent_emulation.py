@@ -1,0 +1,84 @@
+"""The emulation step (campusnet/intent/emulation.py): production intents hold no lab names; the Linux/OVS
+plumbing of a linux-frr node is computed from its intent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from campusnet.intent import DeviceIntent, build_intents
+from campusnet.intent.build import SnapshotIndex
+from campusnet.intent.emulation import emulate, plumbing
+from campusnet.intent.models import SviInterface
+from campusnet.sot.models import Snapshot
+
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "fixtures" / "snapshots"
+
+
+@pytest.fixture(scope="module")
+def snap() -> Snapshot:
+    return Snapshot.load(SNAPSHOTS / "small.json")
+
+
+@pytest.fixture(scope="module")
+def intents(snap: Snapshot) -> dict[str, DeviceIntent]:
+    return build_intents(snap)
+
+
+def keys(data: Any, path: str = "") -> set[str]:
+    """Every key path of a dumped model, ``emulation`` left out (the lab twin is the lab's)."""
+    out: set[str] = set()
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if k != "emulation":
+                out.add(f"{path}.{k}" if path else k)
+                out |= keys(v, f"{path}.{k}" if path else k)
+    elif isinstance(data, list):
+        for v in data:
+            out |= keys(v, f"{path}[]")
+    return out
+
+
+@pytest.mark.parametrize("case", ["small.json", "campus.json"])
+def test_production_intents_hold_no_lab_names(case: str) -> None:
+    for name, intent in build_intents(Snapshot.load(SNAPSHOTS / case)).items():
+        lab_keys = {k for k in keys(intent.model_dump(mode="json")) if k.rsplit(".", 1)[-1].startswith("lab")}
+        assert lab_keys <= {"system.lab"}, (name, sorted(lab_keys))
+
+
+def test_emulate_is_the_intents_lab_twin(snap: Snapshot, intents: dict[str, DeviceIntent]) -> None:
+    idx = SnapshotIndex.build(snap)
+    emu = emulate(idx, idx.devices["ytg-leaf-1"])
+    assert emu == intents["ytg-leaf-1"].emulation and emu.platform == "linux-frr"
+
+
+def test_vni_plumbing_and_no_svi_veth_for_a_vni_vlan(intents: dict[str, DeviceIntent]) -> None:
+    emu = intents["ytg-leaf-1"].emulation
+    assert emu is not None and emu.evpn is not None
+    lab = plumbing(emu)
+    assert [(v.vni, v.bridge, v.vxlan, v.bridge_port, v.port) for v in lab.vnis] == [
+        (v.vni, f"vlan{v.vlan_id}", f"vxlan{v.vni}", f"vlan{v.vlan_id}b", f"vlan{v.vlan_id}o") for v in emu.evpn.vnis]
+    vni_vids = {v.vlan_id for v in lab.vnis}
+    assert not any(f"vlan{vid}" in lab.svi_ports for vid in vni_vids)  # the VNI's bridge is the gateway
+    assert "vrrpd" in lab.frr_daemons and "bgpd" in lab.frr_daemons
+
+
+def test_svi_veths_bonds_and_bridge(intents: dict[str, DeviceIntent]) -> None:
+    emu = intents["jpl-core-1"].emulation
+    assert emu is not None
+    lab = plumbing(emu)
+    svis = [i for i in emu.interfaces if isinstance(i, SviInterface)]
+    assert lab.svi_ports == {i.name: f"vlan{i.vlan_id}o" for i in svis}
+    assert lab.ovs_bridge == "br0"
+    assert {p.name for p in lab.ovs_ports if p.tag is not None} == set(lab.svi_ports.values())
+    assert all(p.bond_members and p.trunks for p in lab.ovs_ports if p.tag is None)
+    assert lab.frr_daemons == ("zebra", "staticd", "ospfd")
+
+
+def test_a_router_without_l2_has_no_bridge(intents: dict[str, DeviceIntent]) -> None:
+    emu = intents["ytg-vpn-1"].emulation
+    assert emu is not None
+    lab = plumbing(emu)
+    assert lab.ovs_bridge is None and lab.ovs_ports == () and lab.svi_ports == {}
