@@ -69,7 +69,6 @@ def interfaces_of(view: DeviceView) -> tuple[Interface, ...]:
     out: list[Interface] = [*ifb.management(), *ifb.loopbacks(), *ifb.ethernet(), *ifb.lags()]
     svis = SviBuilder(view, table, ospf, DhcpRelay(view))
     svis.note_vlans()
-    vnis_by_vid(view, table)
     out += svis.build()
     return tuple(out)
 
