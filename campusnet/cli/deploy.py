@@ -113,6 +113,13 @@ def deploy(
                                  help="With --queue: one job per site (default) or per N devices."),
     queue_timeout: float = typer.Option(1800.0, "--queue-timeout", metavar="SECONDS",
                                         help="With --queue: a shard without a result by then is failed."),
+    production: bool = typer.Option(False, "--production",
+                                    help="Push to the --limit devices themselves (their management address, the "
+                                         "VRP/Comware driver), not their lab nodes. docs/deploy.md \"Production\"."),
+    replay: Path = typer.Option(None, "--replay", metavar="DIR",
+                                help="Rehearse a production deploy: every device talks to the recorded session "
+                                     "of its platform in DIR/<platform>/ (e.g. tests/fixtures/vendor), no SSH. "
+                                     "Implies --production."),
     quiet_diff: bool = typer.Option(False, "--no-diff", help="Do not print the per-device diffs."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
@@ -141,7 +148,8 @@ def deploy(
                              workers=workers, fail_post_check_on=frozenset(fail_post_check or ()), force=force,
                              wait=wait, canary=canary, max_failures=max_failures,
                              accept_new_host_keys=accept_new_host_keys or None, confirm_timeout=confirm_timeout,
-                             queue=queue, shard_by=shard_by, queue_timeout=queue_timeout)
+                             queue=queue, shard_by=shard_by, queue_timeout=queue_timeout,
+                             production=production, replay=replay)
     except GateRefused as exc:
         refuse(exc, "deploy", as_json=as_json)
     if as_json:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from campusnet.deploy.drivers import DeployTarget, driver_for
+from campusnet.deploy.drivers import DeployTarget
 from campusnet.deploy.engine import (
     DEFAULT_CONFIRM_TIMEOUT,
     PROBLEM_STATUSES,
@@ -18,6 +18,8 @@ from campusnet.deploy.engine import (
 )
 from campusnet.deploy.gate import GateResult, check_gate, scope_devices
 from campusnet.deploy.lock import acquire
+from campusnet.deploy.production import is_production, not_in_lab, production_for
+from campusnet.deploy.replay import Replayer
 from campusnet.deploy.store import Run, new_run_id
 from campusnet.deploy.targets import lab_targets
 from campusnet.deploy.transport import Credentials
@@ -51,6 +53,7 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
                force: bool = False, wait: float = 0.0, canary: int = 0, max_failures: int = 0,
                accept_new_host_keys: bool | None = None,
                confirm_timeout: int = DEFAULT_CONFIRM_TIMEOUT, queue: str | None = None,
+               production: bool = False, replay: Path | None = None,
                shard_by: str = "site", queue_timeout: float | None = None) -> DeploySummary:
     """Gate → lock → back up, diff, (commit) push. Raises :class:`~campusnet.deploy.gate.GateRefused` (E470)
     before any SSH session when the data in scope breaks a rule and ``force`` is not set, and E472/E473
@@ -59,15 +62,12 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
         raise CampusnetError("E474", f"must be 0 or more devices, not {min(canary, max_failures)}", obj="deploy",
                              field="--canary" if canary < 0 else "--max-failures")
     pipe = pipeline or Pipeline.load(snapshot=snapshot, branch=branch)
-    targets = lab_targets(pipe.plan, pipe.intents, only=limit)
+    if production or replay is not None:  # the --limit devices themselves (VRP/Comware drivers)
+        targets = production_for(pipe, limit)
+    else:
+        targets = lab_targets(pipe.plan, pipe.intents, only=limit)
     if limit and not targets:
-        for name in limit:  # a production VRP/Comware device: E420 says where its remediation is shown
-            if name in pipe.intents:
-                try:
-                    driver_for(pipe.intents[name].platform)
-                except CampusnetError as exc:
-                    raise CampusnetError(exc.code, exc.message, obj=name, field="platform") from None
-        raise CampusnetError("E424", f"--limit {' '.join(limit)} matches no lab node")
+        not_in_lab(pipe, limit)
     if not targets:
         raise CampusnetError("E425", "no lab device to deploy: tag devices `lab` in NetBox")
     gate = check_gate(pipe.snapshot, scope_devices(pipe.plan, targets), action="deploy", force=force,
@@ -84,6 +84,13 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
         run.extra["forced"] = gate.overridden
         run.extra["confirm_timeout"] = confirm_timeout if commit else 0
         run.save_meta()
+        if is_production(ordered):  # the real devices, or their recorded sessions (--replay)
+            results = deploy_many(ordered, commit=commit, run=run, workers=workers, fail_post_check_on=
+                                  fail_post_check_on, canary=canary, max_failures=max_failures, confirm_timeout=
+                                  confirm_timeout, connect=Replayer(replay) if replay else None,
+                                  creds=None if replay else Credentials.from_environment(accept_new=
+                                                                                         accept_new_host_keys))
+            return DeploySummary(run, results, gate)
         creds = Credentials.from_environment(accept_new=accept_new_host_keys)
         if queued is not None:  # sharded across RQ workers (campusnet/deploy/shard.py)
             from campusnet.deploy.shard import via_queue
@@ -114,6 +121,7 @@ def _via_nornir(pipe: Pipeline, targets: list[DeployTarget], *, commit: bool, ru
                          stage=lambda batch, guard: run_stage(nr, batch, hosts, run=run, commit=commit, creds=creds,
                                                               fail_post_check_on=fail_post_check_on, guard=guard,
                                                               confirm_timeout=confirm_timeout))
+
 
 
 def _queue(url: str, shard_by: str, timeout: float | None) -> Any:

@@ -11,9 +11,11 @@ from campusnet.errors import CampusnetError
 
 def drivers() -> dict[str, Driver]:
     """Every driver, by platform key (the conformance suite runs over these)."""
+    from campusnet.deploy.drivers.h3c_comware import H3cComwareDriver
+    from campusnet.deploy.drivers.huawei_vrp import HuaweiVrpDriver
     from campusnet.deploy.drivers.linux_frr import LinuxFrrDriver
 
-    return {"linux-frr": LinuxFrrDriver()}
+    return {"linux-frr": LinuxFrrDriver(), "huawei-vrp": HuaweiVrpDriver(), "h3c-comware": H3cComwareDriver()}
 
 
 def driver_for(key: str) -> Driver:
