@@ -66,6 +66,19 @@ options:
     description: Learn the SSH host key of a node not in known_hosts (device); a changed key is still refused.
     type: bool
     default: false
+  production:
+    description: Deploy to the limit devices themselves (VRP/Comware drivers, their management address), not
+      their lab nodes (prepare). Needs limit.
+    type: bool
+    default: false
+  replay:
+    description: Rehearse a production deploy against the recorded sessions in this directory
+      (DIR/<platform>/transcript.yaml, e.g. tests/fixtures/vendor); implies production (prepare).
+    type: path
+  confirm_timeout:
+    description: Seconds of the device's own revert timer for the push (commit trial / commit delay /
+      FRR commit confirmed); 0 disables it (prepare).
+    type: int
 author: campusnet
 """
 
@@ -83,6 +96,9 @@ def main() -> None:
         "force": {"type": "bool", "default": False},
         "wait": {"type": "float", "default": 0.0},
         "accept_new_host_keys": {"type": "bool", "default": False},
+        "production": {"type": "bool", "default": False},
+        "replay": {"type": "path"},
+        "confirm_timeout": {"type": "int"},
     })
     try:
         from campusnet.deploy.engine import FAILURE_STATUSES, PROBLEM_STATUSES, DeployTarget, deploy_device
@@ -100,7 +116,12 @@ def main() -> None:
             from campusnet.private import private_dir
 
             pipe = Pipeline.load(snapshot=Path(p["snapshot"]) if p["snapshot"] else None, branch=p["branch"])
-            targets = lab_targets(pipe.plan, pipe.intents, only=p["limit"])
+            if p["production"] or p["replay"]:  # the devices themselves, as `campusnet deploy --production`
+                from campusnet.deploy.production import production_for
+
+                targets = production_for(pipe, p["limit"])
+            else:
+                targets = lab_targets(pipe.plan, pipe.intents, only=p["limit"])
             if not targets:
                 module.fail_json(msg="no lab node to deploy (check --limit and the `lab` tag in NetBox)")
             from campusnet.deploy.gate import GateRefused, check_gate, scope_devices
@@ -119,6 +140,9 @@ def main() -> None:
             run.extra["netbox"] = {"url": pipe.snapshot.source.url, "read_at": str(pipe.snapshot.source.read_at)}
             run.extra["gate"] = gate.as_record()
             run.extra["forced"] = gate.overridden
+            run.extra["replay"] = str(Path(p["replay"]).resolve()) if p["replay"] else None
+            if p["confirm_timeout"] is not None:
+                run.extra["confirm_timeout"] = p["confirm_timeout"]
             run.save_meta()
             tdir = private_dir(run.path / "targets")
             for name, t in targets.items():
@@ -150,9 +174,18 @@ def main() -> None:
                 run.record_device(target.device, {**res.as_summary(), "host": target.host, "driver": target.driver})
                 module.fail_json(msg=str(busy), code=busy.code, status="failed")
                 return
+            from campusnet.deploy.engine import DEFAULT_CONFIRM_TIMEOUT
+
+            replay = run.extra.get("replay")
+            connect = None
+            if replay:  # recorded sessions: no SSH (`deploy --replay`)
+                from campusnet.deploy.replay import Replayer
+
+                connect = Replayer(Path(replay))
+            timer = int(run.extra.get("confirm_timeout", DEFAULT_CONFIRM_TIMEOUT)) if run.commit else 0
             with lock:
                 res = deploy_device(target, commit=run.commit, run=run, fail_post_check=p["fail_post_check"],
-                                    creds=creds)
+                                    creds=creds, connect=connect, confirm_timeout=timer)
             out: dict[str, Any] = {"status": res.status, "diff_lines": res.diff_lines, "backup": res.backup,
                                    "error": res.error, "post_check_failures": res.post_check_failures}
             failed = res.status in FAILURE_STATUSES
