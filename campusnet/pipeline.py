@@ -26,8 +26,10 @@ from campusnet.sot.limit import Limit, selected
 
 
 def read_snapshot(snapshot: Path | str | Snapshot | None = None, *, target: NetBoxTarget | None = None,
-                  branch: str | None = None) -> Snapshot:
-    """A snapshot object as is, a snapshot file, or one bulk read of NetBox (``branch``: a branch schema id)."""
+                  branch: str | None = None, incremental: bool = False) -> Snapshot:
+    """A snapshot object as is, a snapshot file, or one bulk read of NetBox (``branch``: a branch schema id).
+    ``incremental``: start from the cached snapshot of main and read only the changes since
+    (:mod:`campusnet.sot.incremental`; a full read, which then fills the cache, when there is none)."""
     if isinstance(snapshot, Snapshot):
         return snapshot
     tgt = None
@@ -35,6 +37,10 @@ def read_snapshot(snapshot: Path | str | Snapshot | None = None, *, target: NetB
         tgt = target or settings.netbox_target()
         if branch:
             tgt = tgt.with_branch(branch)
+        if incremental:
+            from campusnet.sot.incremental import read_incremental
+
+            return read_incremental(tgt)[0]
     return load_or_read(snapshot, tgt)
 
 
@@ -71,10 +77,11 @@ class Pipeline:
     @classmethod
     def load(cls, *, snapshot: Path | str | Snapshot | None = None, target: NetBoxTarget | None = None,
              branch: str | None = None, limit: Limit | str | list[str] | None = None, lab: bool = True,
-             strict: bool = True) -> Pipeline:
-        """Read (:func:`read_snapshot`) and build (:meth:`build`)."""
+             strict: bool = True, incremental: bool = False) -> Pipeline:
+        """Read (:func:`read_snapshot`; ``incremental``: from the cached snapshot plus NetBox's changes since)
+        and build (:meth:`build`)."""
         t0 = time.perf_counter()
-        snap = read_snapshot(snapshot, target=target, branch=branch)
+        snap = read_snapshot(snapshot, target=target, branch=branch, incremental=incremental)
         read_s = time.perf_counter() - t0
         pipe = cls.build(snap, limit=limit, lab=lab, strict=strict)
         pipe.read_seconds = read_s

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -37,8 +36,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
+
 from campusnet import settings
 from campusnet.errors import CampusnetError
+from campusnet.private import private_dir, write_private
 from campusnet.settings import NetBoxTarget
 from campusnet.sot.convert import CONVERTERS, Raw, build, context, convert
 from campusnet.sot.limit import Limit, apply_limit
@@ -122,6 +124,14 @@ GENERIC: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: tests inject an httpx.MockTransport here (recorded replies)
+TRANSPORT: httpx.BaseTransport | None = None
+
+
+def _fetcher(target: NetBoxTarget, workers: int) -> Fetcher:
+    return Fetcher(target, workers=workers, transport=TRANSPORT)
+
+
 class Fallback(CampusnetError):
     """Why this read cannot be incremental (the caller reads in full and records the reason)."""
 
@@ -140,15 +150,12 @@ class State:
     change_time: str | None = None
 
     def save(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
         head = {"version": CACHE_VERSION, "url": self.url, "change_id": self.change_id,
                 "change_time": self.change_time}
-        try:
-            tmp = path.with_suffix(".tmp")
-            with tmp.open("w", encoding="utf-8") as fh:
-                json.dump({**head, "raw": self.raw}, fh, separators=(",", ":"))
-            os.replace(tmp, path)
-            self.snapshot.save(path.with_suffix(".snapshot.json"))
+        try:  # private: config contexts may carry what only the automation should read
+            private_dir(path.parent)
+            write_private(path.with_suffix(".snapshot.json"), self.snapshot.model_dump_json() + "\n")
+            write_private(path, json.dumps({**head, "raw": self.raw}, separators=(",", ":")))
         except OSError as exc:
             raise CampusnetError("E236", f"cannot write the incremental snapshot cache ({exc.strerror})",
                                  obj=str(path)) from None
@@ -167,6 +174,10 @@ class State:
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or data.get("url") != url:
             raise Fallback("E230", f"the cached snapshot is of another version or NetBox ({data.get('url')!r})",
                            obj=str(path), field="url")
+        mark = snap.source.changelog
+        if mark is None or mark.change_id != data.get("change_id"):
+            raise Fallback("E230", "the cached snapshot and its raw rows are of different reads", obj=str(path),
+                           field="change_id")
         return cls(url=url, snapshot=snap, raw=data["raw"], change_id=int(data["change_id"]),
                    change_time=data.get("change_time"))
 
@@ -563,7 +574,7 @@ def full_read(target: NetBoxTarget, *, workers: int = 4, reason: str | None = No
     """A full read that also records the watermark (main's newest change, taken *before* the read)."""
     t0 = time.monotonic()
     read_at = datetime.now(UTC)
-    with Fetcher(target.with_branch(None), workers=workers) as f:
+    with _fetcher(target.with_branch(None), workers) as f:
         change_id, change_time = watermark(f)
     raw, fr, version = read_raw(target, workers=workers, log=log)
     mark = ChangelogMark(change_id=change_id, time=change_time, mode="full", fallback=reason)
@@ -578,7 +589,7 @@ def full_read(target: NetBoxTarget, *, workers: int = 4, reason: str | None = No
 def _incremental(target: NetBoxTarget, base: State, workers: int, log: Log | None) -> tuple[Snapshot, State]:
     t0 = time.monotonic()
     read_at = datetime.now(UTC)
-    with Fetcher(target.with_branch(None), workers=workers) as fm, Fetcher(target, workers=workers) as fb:
+    with _fetcher(target.with_branch(None), workers) as fm, _fetcher(target, workers) as fb:
         version = str(fb.get("/api/status/").get("netbox-version", "?"))
         ch = read_changes(fm, fb if target.branch else None, base)
         p = plan(ch.entries)
