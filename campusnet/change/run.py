@@ -14,6 +14,7 @@ from campusnet.change.diff import compare_rules, diff_configs
 from campusnet.change.labproof import LabSide
 from campusnet.change.model import ChangeResult, Side
 from campusnet.change.report import write_outputs
+from campusnet.change.scope import Scope
 from campusnet.change.sources import Rendered
 from campusnet.errors import CampusnetError
 from campusnet.pipeline import Pipeline
@@ -34,6 +35,7 @@ class Options:
     sync: bool = False  # sync a NetBox branch with main before reading it
     fail_on: Literal["all", "new"] = "all"
     settle: float = 90.0
+    incremental: bool = False  # read both sides incrementally; without the lab proof, render only the scope
     log: Log = _nolog
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -104,6 +106,7 @@ def check_branch(branch_name: str, opts: Options, target: NetBoxTarget | None = 
         branch_changes_condensed,
         main_changes_since,
         read_pair,
+        read_pair_incremental,
         render_snapshot,
         resolve_branch,
         sync_branch,
@@ -119,14 +122,21 @@ def check_branch(branch_name: str, opts: Options, target: NetBoxTarget | None = 
         sync_branch(tgt, branch)
         opts.timings["sync"] = time.monotonic() - t0
     opts.log(f"reading main and branch {branch.name} ({branch.schema_id}) from {tgt.url}")
-    main_snap, br_snap, times = read_pair(tgt, branch)
+    if opts.incremental:
+        main_snap, br_snap, times = read_pair_incremental(tgt, branch, log=opts.log)
+    else:
+        main_snap, br_snap, times = read_pair(tgt, branch)
     opts.timings.update(times)
     t0 = time.monotonic()
-    before = render_snapshot("NetBox main", main_snap)
-    after = render_snapshot(f"NetBox branch {branch.name}", br_snap)
+    scope = _scope(main_snap, br_snap, opts)
+    before = render_snapshot("NetBox main", main_snap, devices=scope.devices if scope else None)
+    after = render_snapshot(f"NetBox branch {branch.name}", br_snap, devices=scope.devices if scope else None)
     opts.timings["render + rules"] = time.monotonic() - t0
     res = compare(branch.name, "branch", before.side, after.side, opts.fail_on)
     res.after.info["branch"] = {"name": branch.name, "schema_id": branch.schema_id, "id": branch.id}
+    if scope is not None:
+        res.after.info["scope"] = {"devices": None if scope.devices is None else sorted(scope.devices),
+                                   "changed": sorted(scope.changed), "reason": scope.reason}
     t0 = time.monotonic()
     res.netbox_changes = branch_changes_condensed(tgt, branch, br_snap)
     opts.timings["branch changes"] = time.monotonic() - t0
@@ -144,6 +154,19 @@ def check_branch(branch_name: str, opts: Options, target: NetBoxTarget | None = 
     if opts.lab_proof:
         _lab_proof(res, after, PipelineLab("NetBox main", _pipeline(before)), out, opts)
     return _finish(res, out, opts, t_start)
+
+
+def _scope(before: Snapshot, after: Snapshot, opts: Options) -> Scope | None:
+    """With ``incremental`` and no lab proof: only the devices the change can affect are rendered."""
+    from campusnet.change.scope import affected
+
+    if not opts.incremental or opts.lab_proof:
+        return None
+    t0 = time.monotonic()
+    scope = affected(before, after)
+    opts.timings["scope"] = time.monotonic() - t0
+    opts.log(f"scope: {scope.reason}")
+    return scope
 
 
 def _last_sync(target: NetBoxTarget, branch_id: int) -> str | None:

@@ -62,13 +62,21 @@ class Rendered:
     pipeline: Pipeline | None = None  # its intents are ``intents``: the devices that built and rendered
 
 
-def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None) -> Rendered:
-    """Intent, render (placeholder secrets: these texts go into comments and artefacts) and rules."""
+def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None,
+                    devices: set[str] | None = None) -> Rendered:
+    """Intent, render (placeholder secrets: these texts go into comments and artefacts) and rules.
+    ``devices``: build and render only these (the scope of a change, :mod:`campusnet.change.scope`); the
+    intents still see the whole campus and the rules always run on the whole snapshot."""
     from campusnet.render import placeholder_secret, render_device
     from campusnet.rules import run_rules
+    from campusnet.sot.limit import Limit
 
     t0 = time.perf_counter()
-    pipe = Pipeline.build(snap)
+    if devices is None:
+        pipe = Pipeline.build(snap)
+    else:
+        present = sorted(d for d in devices if snap.has_device(d))
+        pipe = Pipeline.build(snap, limit=Limit(name=tuple(present))) if present else Pipeline(snap, {})
     intents, errors = pipe.intents, pipe.errors
     side = Side(label)
     side.render_errors = {e.device: str(e) for e in errors}
@@ -134,6 +142,23 @@ def read_pair(target: NetBoxTarget, branch: Branch) -> tuple[Snapshot, Snapshot,
         fm = ex.submit(read, target.with_branch(None), "read main")
         fb = ex.submit(read, target.with_branch(branch.schema_id), "read branch")
         return fm.result(), fb.result(), times
+
+
+def read_pair_incremental(target: NetBoxTarget, branch: Branch, log: Log = _nolog
+                          ) -> tuple[Snapshot, Snapshot, dict[str, float]]:
+    """Main from its cached snapshot plus main's changes (the cache is updated), then the branch on top of
+    it: the branch's own changes and main's since the branch last took main's data
+    (:mod:`campusnet.sot.incremental`). The two snapshots share every object neither changed."""
+    from campusnet.sot.incremental import read_incremental
+
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    main, state = read_incremental(target.with_branch(None), log=log)
+    times["read main (incremental)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    br, _ = read_incremental(target.with_branch(branch.schema_id), state=state, save=False, log=log)
+    times["read branch (incremental)"] = time.perf_counter() - t0
+    return main, br, times
 
 
 def branch_changes_condensed(target: NetBoxTarget, branch: Branch, after: Snapshot | None) -> list[dict[str, Any]]:

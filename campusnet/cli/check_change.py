@@ -51,6 +51,10 @@ def check_change(
         "--make-demo", help="Create the demonstration branch demo-<NAME> (expansion, bad-trunk, bad-uplink) "
                             "and exit; then check it with --branch demo-<NAME>.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    incremental: Annotated[bool, typer.Option(
+        "--incremental", help="--branch: read main from its cached snapshot plus NetBox's changes, the branch "
+                              "on top of it; without --lab-proof render and diff only the devices the change "
+                              "can affect (changed devices and their cable, VC and FHRP neighbours).")] = False,
 ) -> None:
     """Check a proposed change: per-device config diffs, rules on the after-state, optional lab proof.
 
@@ -82,7 +86,8 @@ def check_change(
 
     from campusnet.change.run import Options, check_branch, check_git_ref, check_snapshots
 
-    opts = Options(out=out_dir, lab_proof=lab_proof, sync=sync, fail_on=fail_on, settle=settle, log=log)  # type: ignore[arg-type]
+    opts = Options(out=out_dir, lab_proof=lab_proof, sync=sync, fail_on=fail_on, settle=settle, log=log,  # type: ignore[arg-type]
+                   incremental=incremental)
     if branch:
         res = check_branch(branch, opts)
     elif git_ref:

@@ -227,7 +227,10 @@ def watermark(f: Fetcher) -> tuple[int, str | None]:
 
 def _check_window(f: Fetcher, since: int) -> tuple[int, str | None]:
     """Fallback E231 unless every change after ``since`` is still retained; returns the newest (id, time)."""
-    first, last = _edge(f, "id"), _edge(f, "-id")
+    with ThreadPoolExecutor(2) as pool:
+        first_f = pool.submit(_edge, f, "id")
+        last = _edge(f, "-id")
+        first = first_f.result()
     if last is not None and int(last["id"]) < since:
         raise Fallback("E231", f"the changelog ends at change {last['id']}, before the watermark {since}: "
                        "NetBox was restored or reset", obj=CHANGES, field="id")
@@ -263,8 +266,10 @@ def read_changes(main: Fetcher, branch: Fetcher | None, state: State) -> Changes
     newest, newest_time = _check_window(main, state.change_id)
     entries = _changes(main, {"id__gt": state.change_id}) if newest > state.change_id else []
     if branch is not None and branch.target.branch:
-        entries += _changes(branch, {"id__gt": 0})
-        since = _branch_since(main, branch.target.branch)
+        with ThreadPoolExecutor(1) as pool:
+            since_f = pool.submit(_branch_since, main, branch.target.branch)
+            entries += _changes(branch, {"id__gt": 0})
+            since = since_f.result()
         when, base = _when(since), _when(state.change_time)
         if since is not None and (when is None or base is None or when < base):
             entries += _changes(main, {"time_after": since, "id__lte": state.change_id})
@@ -385,15 +390,17 @@ def reread(f: Fetcher, p: Plan) -> dict[str, tuple[list[Raw], set[int]]]:
     return out
 
 
-def count_check(f: Fetcher, raw: Mapping[str, list[Raw]]) -> None:
-    """Fallback E233 when NetBox's ``count`` of any list differs from the rows now held."""
-    names = [n for n in ENDPOINTS if n in raw or n not in OPTIONAL]
-
+def counts(f: Fetcher) -> dict[str, int]:
+    """NetBox's ``count`` of every list the reader reads (one small request each, in parallel)."""
     def count(n: str) -> int:
         page = f.get(f"/api/{ENDPOINTS[n][0]}/", {"limit": 1, "fields": "id"}, missing_ok=n in OPTIONAL)
         return int(page.get("count", -1)) if isinstance(page, dict) else -1
     with ThreadPoolExecutor(max_workers=f.workers) as pool:
-        counts = dict(zip(names, pool.map(count, names), strict=True))
+        return dict(zip(ENDPOINTS, pool.map(count, ENDPOINTS), strict=True))
+
+
+def count_check(counts: Mapping[str, int], raw: Mapping[str, list[Raw]]) -> None:
+    """Fallback E233 when NetBox's ``count`` of any list differs from the rows now held."""
     bad = {n: (c, len(raw.get(n, []))) for n, c in counts.items() if c != len(raw.get(n, []))}
     if bad:
         first = sorted(bad)[0]
@@ -590,15 +597,19 @@ def _incremental(target: NetBoxTarget, base: State, workers: int, log: Log | Non
     t0 = time.monotonic()
     read_at = datetime.now(UTC)
     with _fetcher(target.with_branch(None), workers) as fm, _fetcher(target, workers) as fb:
-        version = str(fb.get("/api/status/").get("netbox-version", "?"))
-        ch = read_changes(fm, fb if target.branch else None, base)
-        p = plan(ch.entries)
-        for n, ids in (referrers(base.raw, p.embedded) if p.embedded else {}).items():
-            for i in ids:
-                p.add(n, i)
-        got = reread(fb, p)
-        raw, touched = apply(base, got, p.whole)
-        count_check(fb, raw)
+        with ThreadPoolExecutor(2) as pool:
+            status = pool.submit(fb.get, "/api/status/")
+            ch = read_changes(fm, fb if target.branch else None, base)
+            # the counts are taken after the changelog: what they see is in it, or a later change
+            counted = pool.submit(counts, fb)
+            version = str(status.result().get("netbox-version", "?"))
+            p = plan(ch.entries)
+            for n, ids in (referrers(base.raw, p.embedded) if p.embedded else {}).items():
+                for i in ids:
+                    p.add(n, i)
+            got = reread(fb, p)
+            raw, touched = apply(base, got, p.whole)
+            count_check(counted.result(), raw)
         requests = fm.requests + fb.requests
     n_reread = sum(len(rows) for rows, _ in got.values())
     mark = ChangelogMark(change_id=ch.change_id, time=ch.change_time, mode="incremental", changes=len(ch.entries),
