@@ -45,7 +45,8 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """University-scale benchmarks (P1 intent vs. inventories, P2 render): prints figures and ratios."""
+    """University-scale benchmarks (P1 intent vs. inventories, P2 render) and the issue-12 table: P1 full,
+    P1 incremental, one-device check-change, verify per check, each beside its anchor and target."""
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

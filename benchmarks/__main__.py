@@ -3,6 +3,9 @@
 Prints a table of figures and ratios against the targets, writes ``out/bench/results.json``. Nothing
 here asserts on times: the targets are printed next to the figures.
 
+Also the issue-12 table: P1 full, P1 incremental (a one-device change; vs. nb_inventory with its cache),
+check-change for one device, verify per check (read from the last recorded run), each beside its anchor.
+
 Options: ``--devices N`` (2000), ``--seed S`` (1), ``--skip nb_inventory,nornir,ansible`` (any of them),
 ``--nornir-sample K`` (40), ``--ansible-sample K`` (60), ``--reload`` (force a fresh load).
 """
@@ -32,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--devices", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--skip", default="", help="comma list: nb_inventory,nornir,ansible,pool")
+    ap.add_argument("--skip", default="", help="comma list: nb_inventory,nornir,ansible,pool,incremental,"
+                                                 "check_change,nb_inventory_cache")
     ap.add_argument("--nornir-sample", type=int, default=40)
     ap.add_argument("--ansible-sample", type=int, default=60)
     ap.add_argument("--reload", action="store_true", help="load again even if the marker matches")
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
 
-    from benchmarks import p1, p2
+    from benchmarks import p1, p2, summary
 
     results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
                                "devices": args.devices, "seed": args.seed}
@@ -81,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if "nornir" not in skip:
             say(f"P1 nornir-netbox NetBoxInventory2 + pynetbox per device (sample {args.nornir_sample}) …")
             p1_nr = p1.nornir_netbox(target, args.devices, sample=args.nornir_sample)
+        issue12(results, target, skip, say)
     results["p1"] = {"ours": p1_ours, "floor": p1_floor, "nb_inventory": p1_nbi, "nornir_netbox": p1_nr}
 
     say("P2 render (in-process, pool of 2, ansible template loop) …")
@@ -102,8 +107,25 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print_table(results)
+    summary.print_rows(results)
     say(f"\nwritten: {args.out}")
     return 0
+
+
+def issue12(results: dict[str, Any], target: Any, skip: set[str], say: Any) -> None:
+    """P1 incremental (vs. full and nb_inventory's cache), one-device check-change, verify per check."""
+    from benchmarks import change_one, incremental, summary
+
+    if "incremental" not in skip:
+        say("P1 incremental: full read + watermark, then a one-device change re-read …")
+        results["incremental"] = incremental.incremental(target)
+    if "check_change" not in skip:
+        say("check-change for a one-device change in a branch (incremental, no lab proof) …")
+        results["check_change"] = change_one.measure(target)
+    if "nb_inventory_cache" not in skip:
+        say("nb_inventory with cache: true (first run fills it, second run reads it) …")
+        results["nb_inventory_cached"] = incremental.nb_inventory_cached(target)
+    results["verify"] = summary.verify_per_check()
 
 
 def _fmt(v: Any, unit: str = "s") -> str:

@@ -78,7 +78,7 @@ def incremental(target: NetBoxTarget) -> dict[str, Any]:
         state = inc.State.load(path, target.url)
         out["cache_load_s"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
-    snap0, state = inc.read_incremental(target, state=state, save=False)
+    _, state = inc.read_incremental(target, state=state, save=False)
     out["no_change_s"] = round(time.perf_counter() - t0, 3)
     dev = pick_device(target)
     out["device"] = dev["name"]
