@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from campusnet.compare import count_diff_lines
-from campusnet.deploy.drivers import driver_for
+from campusnet.deploy.drivers import DeployTarget, driver_for
 from campusnet.deploy.engine import normalised_diff, restore_and_prove, status_counts
 from campusnet.deploy.gate import GateResult, check_gate, scope_devices
 from campusnet.deploy.lock import acquire
@@ -182,7 +182,8 @@ def rollback_device(item: RollbackItem, *, commit: bool, run: Run | None, creds:
     try:
         driver = driver_for(item.driver)
         target_text = item.backup.read_text()
-        conn = connect(item) if connect is not None else Connection(item.device, item.host, creds)
+        conn = connect(item) if connect is not None else driver.connect(  # the driver's own transport
+            DeployTarget(device=item.device, host=item.host, driver=item.driver, files={}), creds)
         conn.open()
         running = driver.running(conn)
         res.pre_rollback_backup = str(save_backup(item.device, running, platform=item.driver,

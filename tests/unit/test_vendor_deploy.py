@@ -116,3 +116,23 @@ def test_replay_dir_without_the_platform_is_e489(state: Path, tmp_path: Path) ->
     with pytest.raises(CampusnetError) as exc:
         Replayer(tmp_path)(target("jpl-core-1"))
     assert exc.value.code == "E489"
+
+
+def test_rollback_of_a_production_run_goes_through_the_driver(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`campusnet rollback` reaches a VRP device through the driver's own connect (not the lab's SSH exec)."""
+    from campusnet.deploy.drivers.huawei_vrp import HuaweiVrpDriver
+    from campusnet.deploy.rollback import RollbackItem, rollback_device
+    from campusnet.deploy.transport import Credentials
+
+    t = target("jpl-core-1")
+    rp = Replayer(VENDOR, clock=Clock())
+    dev = rp.device(t)
+    before = dev.running
+    res = engine.deploy_device(t, commit=True, run=Run.new(commit=True), connect=rp, confirm_timeout=120)
+    assert res.status == "changed" and res.backup
+    monkeypatch.setattr(HuaweiVrpDriver, "connect", lambda self, target, creds: rp(target))
+    item = RollbackItem(t.device, t.host, t.driver, Path(res.backup))
+    out = rollback_device(item, commit=True, run=None, creds=Credentials("nobody", Path("/nonexistent"), None))
+    assert out.status == "restored", out.error
+    drv = driver_for("huawei-vrp")
+    assert drv.normalise(dev.running) == drv.normalise(before)
