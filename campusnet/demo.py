@@ -126,7 +126,7 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
         local["nb"] = nb
         origin = {"created": "new database", "seeded-cache": "seeded database restored from the cache"}.get(
             nb.origin, "existing database")
-        parts = ", ".join(f"{k} {v:.0f} s" for k, v in times.items() if k != "total")
+        parts = ", ".join(f"{k} {v:.0f} s" for k, v in times.items() if k != "total" and round(v))
         return f"local NetBox at {nb.server.url} ({origin}; {parts})"
 
     def seed() -> str:

@@ -1,9 +1,12 @@
 """The local NetBox: the embedded default when no NETBOX_URL/NETBOX_TOKEN are given.
 
-``up`` installs NetBox from cached wheels into ``<state>/netbox/venv``, starts a private PostgreSQL and
-Redis on 127.0.0.1, restores the migrated schema from the per-machine cache (or migrates once and
-caches it), creates the ``automation`` and ``auditor`` users with v2 tokens in 0600 files, and serves
-NetBox with gunicorn plus an RQ worker (the Branching plugin needs one). Every step is idempotent.
+``up`` installs NetBox from cached wheels into ``<state>/netbox/venv`` (a machine without them: straight
+from PyPI, and the wheel cache is built beside migrate — ``scripts/bootstrap.sh`` usually built it
+already, beside the project's own venv), starts a private PostgreSQL and Redis on 127.0.0.1, restores
+the migrated schema from the per-machine cache (or migrates once and caches it; collectstatic runs
+beside), creates the ``automation`` and ``auditor`` users with v2 tokens in 0600 files, and serves
+NetBox with gunicorn plus an RQ worker (the Branching plugin needs one). Every step is idempotent and
+timed (the keys of :meth:`LocalNetBox.up`'s result; the demo reports them).
 
 The seeded cache: after the first successful seed of a database ``up`` created (the demo does it),
 the seeded database is dumped into the per-machine cache under a key of everything that shapes it
@@ -105,8 +108,9 @@ class LocalNetBox:
 
         # the NetBox venv install (pip, ~30 s) overlaps PostgreSQL's start and the dump restore: neither
         # needs the venv; migrate does, so it waits for the install
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="localnb") as pool:
-            install = pool.submit(srv.install, settings.cache_dir() / "wheels", log)
+        wheel_cache = settings.cache_dir() / "wheels"
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="localnb") as pool:
+            install = pool.submit(srv.install, wheel_cache, log)
 
             t = time.monotonic()
             if not pg.initialised():
@@ -148,37 +152,16 @@ class LocalNetBox:
             times["restore"] = time.monotonic() - t
 
             t = time.monotonic()
-            install.result()  # raises the install's error, if any
+            times["install"] = install.result()  # raises the install's error, if any
             times["install wait"] = time.monotonic() - t
+            # a machine without the wheel cache installed from PyPI: fill the cache beside migrate
+            wheels = pool.submit(srv.cache_wheels, wheel_cache, log)
 
             t = time.monotonic()
-            static_marker = srv.root / "static" / ".campusnet-collected"
-            static = None
-            want_static = not static_marker.exists() or static_marker.read_text().strip() != SCHEMA_KEY
-            if want_static and (source is not None or not need_schema):
-                # beside migrate only when the tables exist (NetBox's app loading may read them)
-                log("collecting NetBox's static files (rack elevations need their CSS), beside migrate")
-                static = pool.submit(srv.manage, "collectstatic", "--no-input")
-            if need_schema:
-                if source is not None:
-                    log("applying migrations (nothing to do after a restore, ~20 s)")
-                    srv.migrate()
-                else:
-                    log("migrating the NetBox database (first time on this machine: ~7 min of CPU)")
-                    srv.migrate()
-                    if created:
-                        pg.dump("netbox", cache)
-                        log(f"cached the migrated schema in {cache}")
-                        self.origin = "created"
-                marker.write_text(SCHEMA_KEY + "\n")
-            if want_static:
-                if static is None:
-                    log("collecting NetBox's static files (rack elevations need their CSS)")
-                    srv.manage("collectstatic", "--no-input")
-                else:
-                    static.result()
-                static_marker.write_text(SCHEMA_KEY + "\n")
+            times.update(self._schema(pool, source=source, need_schema=need_schema, created=created,
+                                      log=log))
             times["schema"] = time.monotonic() - t
+            times["wheel cache"] = wheels.result()
 
         t = time.monotonic()
         if srv.has_token_files():
@@ -192,6 +175,37 @@ class LocalNetBox:
         self._write_state()
         times["serve"] = time.monotonic() - t
         times["total"] = time.monotonic() - t0
+        return times
+
+    def _schema(self, pool: ThreadPoolExecutor, *, source: Path | None, need_schema: bool, created: bool,
+                log: Log) -> dict[str, float]:
+        """Migrate when needed (caching the bare schema after a first migrate) and collect the static files
+        beside it: collectstatic reads no database (it runs against a database that does not exist)."""
+        srv, pg = self.server, self.postgres
+        times: dict[str, float] = {}
+        marker = srv.migrated_marker()
+        static_marker = srv.root / "static" / ".campusnet-collected"
+        static = None
+        if not static_marker.exists() or static_marker.read_text().strip() != SCHEMA_KEY:
+            log("collecting NetBox's static files (rack elevations need their CSS), beside migrate")
+            static = pool.submit(_timed, lambda: srv.manage("collectstatic", "--no-input"))
+        if need_schema:
+            t = time.monotonic()
+            if source is not None:
+                log("applying migrations (nothing to do after a restore, ~20 s)")
+                srv.migrate()
+            else:
+                log("migrating the NetBox database (first time on this machine: ~7 min of CPU)")
+                srv.migrate()
+                if created:
+                    pg.dump("netbox", self.schema_cache())
+                    log(f"cached the migrated schema in {self.schema_cache()}")
+                    self.origin = "created"
+            marker.write_text(SCHEMA_KEY + "\n")
+            times["migrate"] = time.monotonic() - t
+        if static is not None:
+            times["collectstatic"] = static.result()
+            static_marker.write_text(SCHEMA_KEY + "\n")
         return times
 
     def down(self) -> list[str]:
@@ -261,6 +275,12 @@ def seeded_key(campus: Path) -> str:
             h.update(f"{label}/{f.relative_to(root).as_posix()}\n".encode())
             h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()[:16]
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t = time.monotonic()
+    fn()
+    return time.monotonic() - t
 
 
 def _safe(fn: Callable[[], bool]) -> bool:
