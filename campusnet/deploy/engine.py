@@ -37,6 +37,7 @@ from campusnet.compare import count_diff_lines, unified
 from campusnet.deploy import drill
 from campusnet.deploy.drivers import DeployTarget as DeployTarget  # its home is drivers.base; re-exported
 from campusnet.deploy.drivers import DeviceConnection, Driver, Session, driver_for
+from campusnet.deploy.drivers.base import PushRefused
 from campusnet.deploy.store import Run, save_backup
 from campusnet.deploy.transport import Connection, Credentials
 from campusnet.errors import CampusnetError
@@ -159,6 +160,9 @@ def deploy_device(
     except Exception as exc:  # noqa: BLE001 - one device's surprise must not stop the others
         result.error = str(exc) if isinstance(exc, CampusnetError) else f"{type(exc).__name__}: {exc}"
         result.status = "failed"
+        if isinstance(exc, PushRefused):  # nothing written: nothing to roll back, no timer of ours armed
+            result.pushed = False
+            result.confirm, result.reverts_at = "", None
         if result.pushed and driver and backup_text is not None:
             conn = _rollback(driver, conn, make_conn, backup_text, result)
         _timer_outcome(result)

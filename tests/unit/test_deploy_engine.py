@@ -267,3 +267,39 @@ def test_driver_connect_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     r = deploy_device(_target(), commit=True, creds=Credentials("u", Path("/nonexistent"), None),
                       confirm_timeout=5)
     assert made == ["r1"] and r.status == "changed"
+
+
+def test_a_refused_push_is_not_rolled_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A driver that refuses before writing (an earlier push's revert timer still pending) must not be
+    restored: the restore would cancel that pending revert."""
+    from campusnet.deploy.drivers.base import PushRefused
+
+    class Refuses(TimerDriver):
+        def apply(self, conn: Any, files: dict[str, str], target: Any = None, *, confirm_timeout: int = 0) -> None:
+            raise PushRefused("E442", "a revert timer is pending", obj="device r1")
+
+        def restore(self, conn: Any, backup: str) -> None:
+            raise AssertionError("restored after a refused push")
+
+    r = _run(monkeypatch, Refuses("old"), commit=True, confirm_timeout=30)
+    assert r.status == "failed" and not r.pushed and r.confirm == "" and r.rollback_attempts == 0
+    assert "E442" in (r.error or "") or "pending" in (r.error or "")
+
+
+def test_node_side_revert_quotes_every_name_from_netbox() -> None:
+    """The revert script the linux-frr timer runs: names from NetBox/the device reach the shell quoted
+    (prune) or must be plain shell words (restore); the timer's seconds are an int."""
+    import shlex
+
+    from campusnet.deploy.drivers.linux_frr import CONFIRM_DIR, revert_script, timer_script
+
+    hostile = "eth1;reboot&&$(id)"
+    intended = {"ovs": f"bridge br0\n port {hostile} tag=10\n", "links": "vlan10o veth\n",
+                "addrs": f"{hostile} 192.0.2.1/24\n"}
+    backup = {"frr": "hostname x\n", "ovs": "bridge br0\n", "links": "", "addrs": "", "vpn": ""}
+    script = revert_script(backup, intended)
+    assert f"del-port {shlex.quote(hostile)}" in script and f"dev {shlex.quote(hostile)}" in script
+    assert "ip link del vlan10o" in script and f"--reload {CONFIRM_DIR}/backup-frr.conf" in script
+    assert hostile not in script.replace(shlex.quote(hostile), "")  # never unquoted
+    timer = timer_script(15)
+    assert "sleep 15" in timer and timer.index("timer.pid") < timer.index("sleep 15") < timer.index("mkdir")

@@ -102,6 +102,12 @@ class DeployTarget(_Frozen):
                                  field=where) from None
 
 
+class PushRefused(CampusnetError):
+    """Raised by ``apply`` *before it writes anything* (e.g. a revert timer of an earlier push is still
+    pending on the device): the engine records the device ``failed`` and does not roll it back (restoring
+    would cancel that pending revert and keep an unconfirmed change)."""
+
+
 class DeviceConnection(Protocol):
     """What the engine needs of any driver's connection (``transport.Connection`` is one)."""
 

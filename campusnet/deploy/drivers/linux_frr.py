@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from campusnet import vpn as vpn_pki
-from campusnet.deploy.drivers.base import DeployTarget, ExpectedState, Session
+from campusnet.deploy.drivers.base import DeployTarget, ExpectedState, PushRefused, Session
 from campusnet.errors import CampusnetError
 from campusnet.intent.emulation import plumbing
 from campusnet.vpn import MATERIAL_FILES, REMOTE_VPN_DIR
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
 # per node: /etc/frr is the node's own directory in the lab (bind-mounted), and FRR's home on a real router
 REMOTE_DIR = "/etc/frr/campusnet"
+# the commit-confirm timer's directory: under the node's own /etc/frr, so `lab down` removes it
+CONFIRM_DIR = f"{REMOTE_DIR}/confirm"
 SECTION = "!! campusnet-section {}"
 SECTIONS = ("ovs", "links", "addrs", "vpn")
 VPN_CONF = f"{REMOTE_VPN_DIR}/openvpn.conf"
@@ -179,6 +181,8 @@ class LinuxFrrDriver:
     # -- apply / restore ------------------------------------------------------------------------------------
     def apply(self, conn: Connection, files: dict[str, str], target: DeployTarget | None = None, *,
               confirm_timeout: int = 0) -> None:
+        if confirm_timeout > 0:  # armed before the first write: a controller lost mid-push is covered too
+            self._arm(conn, confirm_timeout, target)
         conn.run(f"mkdir -p {REMOTE_DIR}/candidate", check=True)
         for name in ("net.sh", "ovs.sh"):
             if name in files:
@@ -237,40 +241,82 @@ class LinuxFrrDriver:
 
     def _prune(self, conn: Connection, ovs_want: str, links_want: str, addrs_want: str | None = None, *,
                whole_state: bool = False) -> None:
-        """Remove OVS ports, lab-made links and addresses that the wanted state does not have.
-
-        ``whole_state`` (a restore: the wanted sections are a complete backup): also OVS bridges the backup
-        does not have, and every port when it has no OVS at all (a day-0 backup)."""
-        cur = _sections(self.running(conn))
-        want_ports = {_port_name(ln) for ln in ovs_want.splitlines() if ln.startswith(" port ")}
-        want_bridges = {ln.split()[1] for ln in ovs_want.splitlines() if ln.startswith("bridge ")}
-        cmds = []
-        bridge = None
-        for ln in cur.get("ovs", "").splitlines():
-            if ln.startswith("bridge "):
-                bridge = ln.split()[1]
-                if whole_state and bridge not in want_bridges:
-                    cmds.append(f"ovs-vsctl --timeout=5 --if-exists del-br {shlex.quote(bridge)}")
-            elif (ln.startswith(" port ") and _port_name(ln) not in want_ports and (ovs_want.strip() or whole_state)
-                  and not (whole_state and bridge not in want_bridges)):  # else: gone with its bridge
-                cmds.append(f"ovs-vsctl --timeout=5 --if-exists del-port {shlex.quote(_port_name(ln))}")
-        want_links = {ln.split()[0] for ln in links_want.splitlines() if ln.strip()}
-        for ln in cur.get("links", "").splitlines():
-            if ln.strip() and ln.split()[0] not in want_links:
-                cmds.append(f"ip link del {shlex.quote(ln.split()[0])} 2>/dev/null || true")
-        if addrs_want is not None:
-            want_addrs = {ln.strip() for ln in addrs_want.splitlines() if ln.strip()}
-            for ln in cur.get("addrs", "").splitlines():
-                if ln.strip() and ln.strip() not in want_addrs:
-                    dev, addr = ln.split()[:2]
-                    cmds.append(f"ip addr del {shlex.quote(addr)} dev {shlex.quote(dev)} 2>/dev/null || true")
+        """Remove OVS ports, lab-made links and addresses that the wanted state does not have."""
+        cmds = prune_commands(_sections(self.running(conn)), ovs_want, links_want, addrs_want,
+                              whole_state=whole_state)
         if cmds:
             conn.run(" ; ".join(cmds))
 
+    # -- commit-confirm: the node-side revert timer -------------------------------------------------------
+    def _arm(self, conn: Connection, seconds: int, target: DeployTarget | None) -> None:
+        """Leave on the node the pre-apply state and a script that restores it, and start a detached timer
+        that runs the script after ``seconds`` unless :meth:`confirm` (or :meth:`restore`) kills it first."""
+        state = self._timer(conn)
+        if state in ("pending", "reverting"):
+            raise PushRefused("E442", f"an earlier push's revert timer is still {state} on the node "
+                              f"({CONFIRM_DIR}/timer.pid): let it finish, or `campusnet rollback`", obj=
+                              f"device {conn.device}", field="confirm_timeout")
+        backup = _sections(self.running(conn))
+        want = expected_sections(target) if target else {}
+        d = shlex.quote(CONFIRM_DIR)
+        conn.run(f"rm -rf {d} && mkdir -p {d} && chmod 700 {d}", check=True)
+        conn.put(backup.get("frr", ""), f"{CONFIRM_DIR}/backup-frr.conf")
+        vpn_conf = [ln[len("conf "):] for ln in backup.get("vpn", "").splitlines() if ln.startswith("conf ")]
+        if vpn_conf:
+            conn.put("\n".join(vpn_conf) + "\n", f"{CONFIRM_DIR}/openvpn.conf")
+        conn.put(restore_script(backup.get("ovs", ""), backup.get("links", ""), backup.get("addrs", "")),
+                 f"{CONFIRM_DIR}/restore-links.sh", mode=0o700)
+        conn.put(revert_script(backup, want), f"{CONFIRM_DIR}/revert.sh", mode=0o700)
+        conn.put(timer_script(seconds), f"{CONFIRM_DIR}/timer.sh", mode=0o700)
+        # `setsid -f`: its own session (sshd's hang-up at logout does not reach it) and the command returns at
+        # once; every fd away from the SSH channel, or the channel stays open until the timer ends
+        conn.run(f"cd / && setsid -f nohup sh {d}/timer.sh </dev/null >/dev/null 2>&1", check=True)
+        deadline = time.monotonic() + 5
+        while self._timer(conn) != "pending":  # the PID file appears once the detached shell runs
+            if time.monotonic() > deadline:
+                raise PushRefused("E443", f"the revert timer did not start ({CONFIRM_DIR}/timer.pid never "
+                                     "appeared): nothing was pushed", obj=f"device {conn.device}",
+                                     field="confirm_timeout")
+            time.sleep(0.05)
+
+    def _timer(self, conn: Connection) -> str:
+        """``pending`` (a live timer), ``reverting`` (it fired and its revert runs), ``fired`` (it ran), or
+        ``none``."""
+        d = shlex.quote(CONFIRM_DIR)
+        out = conn.run(f"p=$(cat {d}/timer.pid 2>/dev/null); if [ -n \"$p\" ] && grep -qa timer.sh /proc/$p/cmdline "
+                       f"2>/dev/null; then if [ -d {d}/fired ]; then echo reverting; else echo pending; fi; "
+                       f"elif [ -d {d}/fired ]; then echo fired; else echo none; fi").stdout.strip()
+        return out if out in ("pending", "reverting", "fired") else "none"
+
+    def _cancel(self, conn: Connection) -> str:
+        """Kill a pending timer (its whole process group: the shell and its ``sleep``) and remove its files.
+        Returns what was found: ``cancelled``, ``fired`` (too late: the revert ran or runs) or ``none``."""
+        d = shlex.quote(CONFIRM_DIR)
+        out = conn.run(
+            f"p=$(cat {d}/timer.pid 2>/dev/null); "
+            f"if [ -z \"$p\" ] || ! grep -qa timer.sh /proc/$p/cmdline 2>/dev/null; then "
+            f"  if [ -d {d}/fired ]; then echo fired; else rm -rf {d}; echo none; fi; "
+            f"elif mkdir {d}/fired 2>/dev/null; then kill -TERM -- -$p 2>/dev/null; rm -rf {d}; echo cancelled; "
+            "else echo fired; fi").stdout.strip()
+        return out if out in ("cancelled", "fired") else "none"
+
     def confirm(self, conn: Connection) -> None:
-        """Keep the change: kill the node's revert timer (no-op without one)."""
+        """Keep the change: kill the node's revert timer (no-op without one). E444 when it already fired."""
+        if self._cancel(conn) == "fired":
+            log = conn.run(f"cat {shlex.quote(CONFIRM_DIR)}/revert.log 2>/dev/null | tail -3").stdout.strip()
+            raise CampusnetError("E444", "too late to confirm: the node's revert timer fired and restored the "
+                                 f"state before the push ({log or 'no revert.log yet'})", obj=f"device {conn.device}",
+                                 field="confirm_timeout")
+
+    def _settle_timer(self, conn: Connection) -> None:
+        """Before a restore: cancel a pending timer, or wait (≤ 60 s) for a revert already running."""
+        if self._cancel(conn) != "fired":
+            return
+        d = shlex.quote(CONFIRM_DIR)
+        conn.run(f"for i in $(seq 600); do [ -f {d}/timer.pid ] || break; sleep 0.1; done; rm -rf {d}")
 
     def restore(self, conn: Connection, backup: str) -> None:
+        self._settle_timer(conn)
         secs = _sections(backup)
         # links and OVS first (FRR may refer to them), then FRR from the backup's running config
         script = restore_script(secs.get("ovs", ""), secs.get("links", ""), secs.get("addrs", ""))
@@ -620,6 +666,78 @@ def _down_links(conn: Connection, names: list[str]) -> list[str]:
         if x is None or "UP" not in (x.get("flags") or []) or "LOWER_UP" not in (x.get("flags") or []):
             down.append(n)
     return down
+
+
+def prune_commands(cur: dict[str, str], ovs_want: str, links_want: str, addrs_want: str | None = None, *,
+                   whole_state: bool = False) -> list[str]:
+    """Shell commands removing from the state ``cur`` (sections) the OVS ports, lab-made links and addresses
+    the wanted state does not have. ``whole_state`` (a restore: the wanted sections are a complete backup):
+    also OVS bridges the backup does not have, and every port when it has no OVS at all (a day-0 backup).
+    Every name is quoted."""
+    want_ports = {_port_name(ln) for ln in ovs_want.splitlines() if ln.startswith(" port ")}
+    want_bridges = {ln.split()[1] for ln in ovs_want.splitlines() if ln.startswith("bridge ")}
+    cmds = []
+    bridge = None
+    for ln in cur.get("ovs", "").splitlines():
+        if ln.startswith("bridge "):
+            bridge = ln.split()[1]
+            if whole_state and bridge not in want_bridges:
+                cmds.append(f"ovs-vsctl --timeout=5 --if-exists del-br {shlex.quote(bridge)}")
+        elif (ln.startswith(" port ") and _port_name(ln) not in want_ports and (ovs_want.strip() or whole_state)
+              and not (whole_state and bridge not in want_bridges)):  # else: gone with its bridge
+            cmds.append(f"ovs-vsctl --timeout=5 --if-exists del-port {shlex.quote(_port_name(ln))}")
+    want_links = {ln.split()[0] for ln in links_want.splitlines() if ln.strip()}
+    for ln in cur.get("links", "").splitlines():
+        if ln.strip() and ln.split()[0] not in want_links:
+            cmds.append(f"ip link del {shlex.quote(ln.split()[0])} 2>/dev/null || true")
+    if addrs_want is not None:
+        want_addrs = {ln.strip() for ln in addrs_want.splitlines() if ln.strip()}
+        for ln in cur.get("addrs", "").splitlines():
+            if ln.strip() and ln.strip() not in want_addrs:
+                dev, addr = ln.split()[:2]
+                cmds.append(f"ip addr del {shlex.quote(addr)} dev {shlex.quote(dev)} 2>/dev/null || true")
+    return cmds
+
+
+def revert_script(backup: dict[str, str], intended: dict[str, str]) -> str:
+    """The node-side revert of a push: from whatever lies between the backup and the intended state, back
+    to the backup (the same steps as :meth:`LinuxFrrDriver.restore`: prune, links/OVS, FRR twice, VPN).
+    Every name from the device or NetBox is quoted (:func:`prune_commands`) or checked to be a plain shell
+    word (:func:`restore_script`); the file names are ours."""
+    union = {sec: "\n".join(x for x in (backup.get(sec, ""), intended.get(sec, "")) if x) for sec in SECTIONS}
+    prune = prune_commands(union, backup.get("ovs", ""), backup.get("links", ""), backup.get("addrs", ""),
+                           whole_state=True)
+    d = shlex.quote(CONFIRM_DIR)
+    vpn = backup.get("vpn", "").splitlines()
+    vdir, vconf = shlex.quote(REMOTE_VPN_DIR), shlex.quote(VPN_CONF)
+    if any(ln.startswith("conf ") for ln in vpn):
+        vpn_steps = [f"mkdir -p {vdir} && chmod 700 {vdir}", f"cp {d}/openvpn.conf {vconf} && chmod 600 {vconf}"]
+        if VPN_RUNNING in vpn:
+            vpn_steps.append(f"openvpn --config {vconf}")
+    else:
+        vpn_steps = [f"rm -f {vconf}" if any(ln.startswith("material ") for ln in vpn) else f"rm -rf {vdir}"]
+    vpn_stop = (f"p=$(cat {VPN_PID} 2>/dev/null); if {_VPN_ALIVE}; then kill $p; for i in $(seq 50); do "
+                f"kill -0 $p 2>/dev/null || break; sleep 0.1; done; kill -9 $p 2>/dev/null; fi; rm -f {VPN_PID}")
+    lines = ["# campusnet: revert to the state before the push (the confirm timer fired)", "set +e", *prune,
+             f"sh {d}/restore-links.sh", f"{FRR_RELOAD} --reload {d}/backup-frr.conf",
+             f"{FRR_RELOAD} --reload {d}/backup-frr.conf", vpn_stop, *vpn_steps]
+    return "\n".join(lines) + "\n"
+
+
+def timer_script(seconds: int) -> str:
+    """The detached timer: its PID file first (confirm kills its process group), then ``sleep``, then —
+    unless confirm took the ``fired`` lock first — the revert, logged with its start and end times."""
+    d = shlex.quote(CONFIRM_DIR)
+    return "\n".join([
+        f"echo $$ > {d}/timer.pid",
+        f"echo armed $(date +%s.%N) {int(seconds)} > {d}/revert.log",
+        f"sleep {int(seconds)}",
+        f"mkdir {d}/fired 2>/dev/null || exit 0",
+        f"echo revert-start $(date +%s.%N) >> {d}/revert.log",
+        f"sh {d}/revert.sh >> {d}/revert.log 2>&1; rc=$?",
+        f"echo revert-end $(date +%s.%N) rc=$rc >> {d}/revert.log",
+        f"rm -f {d}/timer.pid",
+    ]) + "\n"
 
 
 def restore_script(ovs: str, links: str, addrs: str = "") -> str:
