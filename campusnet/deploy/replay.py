@@ -77,6 +77,7 @@ class ReplayDevice:
     log: list[str] = field(default_factory=list)  # every command received, in order
     drop_after: str | None = None  # the session dies right after answering this command (a lost controller)
     reverted: int = 0  # how many times a timer fired
+    refuse: set[str] = field(default_factory=set)  # configuration lines the device refuses (``Error: …``)
 
     def __post_init__(self) -> None:
         self.running = self.running or self.transcript.running
@@ -249,6 +250,8 @@ class ReplaySession:
             return handled
         if cmd.startswith("display "):
             return self._unexpected(cmd)
+        if cmd in dev.refuse:
+            return dev.msg("refused") if "refused" in dev.transcript.messages else "Error: Wrong parameter found."
         depth = len(self._views) - 1
         self._candidate.append(" " * depth + cmd)
         if _SECTION.match(cmd):

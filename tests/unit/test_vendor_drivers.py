@@ -237,3 +237,28 @@ def test_no_management_address_is_e415() -> None:
     with pytest.raises(CampusnetError) as exc:
         management_address(bare)
     assert exc.value.code == "E415" and exc.value.obj == "jpl-core-1"
+
+
+def test_a_refused_line_drops_the_vrp_candidate(targets: dict[str, DeployTarget]) -> None:
+    t = targets["jpl-core-1"]
+    d = drv("huawei-vrp")
+    dev, s = replay("huawei-vrp")
+    backup = dev.running
+    dev.refuse.add("snmp-agent sys-info location Jinpenling campus")
+    with pytest.raises(CampusnetError) as exc:
+        d.apply(s, t.files, t, confirm_timeout=120)
+    assert exc.value.code == "E482" and "snmp-agent sys-info location" in exc.value.message
+    assert dev.log[-2:] == ["return", "N"] and "commit trial 120" not in dev.log  # left without committing
+    assert dev.pending is None and dev.running == backup
+
+
+@pytest.mark.parametrize("platform", sorted(DEVICES))
+def test_confirm_after_the_timer_fired_is_e418(targets: dict[str, DeployTarget], platform: str) -> None:
+    t = targets[DEVICES[platform]]
+    d = drv(platform)
+    _, s = replay(platform)
+    d.apply(s, t.files, t, confirm_timeout=60)
+    s.commit_state["deadline"] = 0.0  # this host's clock says the device's timer has fired
+    with pytest.raises(CampusnetError) as exc:
+        d.confirm(s)
+    assert exc.value.code == "E418" and exc.value.obj == t.device

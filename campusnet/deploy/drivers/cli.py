@@ -14,6 +14,7 @@ Diff and remediation are :mod:`campusnet.compare`'s (hier_config with the platfo
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -56,6 +57,24 @@ def leave(s: CliSession) -> None:
     reply = s.send("return", expect=r"(\[Y/N/C\]:?|[>\]])\s*$")
     if "[Y/N/C]" in reply:
         s.send("N")
+
+
+def arm(s: CliSession, seconds: int) -> None:
+    """Note a revert timer armed on the device now, firing ``seconds`` from now (by this host's clock)."""
+    s.commit_state["pending"] = True
+    s.commit_state["deadline"] = time.monotonic() + seconds
+
+
+def may_confirm(s: CliSession) -> bool:
+    """Whether a pending change can still be confirmed: False when none is pending; E418 when its timer has
+    fired by now (the device went back, or is going back: confirming now would keep nothing)."""
+    if not s.commit_state.get("pending"):
+        return False
+    if time.monotonic() >= float(s.commit_state.get("deadline", float("inf"))):
+        s.commit_state["pending"] = False
+        raise CampusnetError("E418", "too late to confirm: the device's revert timer has fired and it went back "
+                             "to its configuration before the push", obj=s.device, field="confirm_timeout")
+    return True
 
 
 def session(conn: object) -> CliSession:

@@ -17,8 +17,10 @@ import re
 from campusnet.deploy.drivers.cli import (
     CliSession,
     VendorCliDriver,
+    arm,
     checked,
     leave,
+    may_confirm,
     parse_comware_ospf_peer_brief,
     session,
 )
@@ -68,14 +70,14 @@ class H3cComwareDriver(VendorCliDriver):
     def _arm(self, s: CliSession, confirm_timeout: int) -> None:
         if confirm_timeout > 0:
             checked(s, f"configuration commit delay {delay_minutes(confirm_timeout)}")
-            s.commit_state["pending"] = True
+            arm(s, 60 * delay_minutes(confirm_timeout))
 
     def _commit(self, s: CliSession, confirm_timeout: int) -> None:
         return None  # Comware ran every command as it was typed
 
     def confirm(self, conn: object) -> None:
         s = session(conn)
-        if not s.commit_state.get("pending"):
+        if not may_confirm(s):
             return
         checked(s, "system-view")
         try:

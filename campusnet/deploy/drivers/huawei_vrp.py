@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 
-from campusnet.deploy.drivers.cli import CliSession, VendorCliDriver, checked, leave, session
+from campusnet.deploy.drivers.cli import CliSession, VendorCliDriver, arm, checked, leave, may_confirm, session
 
 _COMMIT_ID = re.compile(r"^\s*\d+\s+(\d{6,})\s", re.M)
 
@@ -42,13 +42,13 @@ class HuaweiVrpDriver(VendorCliDriver):
     def _commit(self, s: CliSession, confirm_timeout: int) -> None:
         if confirm_timeout > 0:
             checked(s, f"commit trial {confirm_timeout}")
-            s.commit_state["pending"] = True
+            arm(s, confirm_timeout)
         else:
             checked(s, "commit description campusnet")
 
     def confirm(self, conn: object) -> None:
         s = session(conn)
-        if not s.commit_state.get("pending"):
+        if not may_confirm(s):
             return
         checked(s, "system-view")
         try:
