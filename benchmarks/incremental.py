@@ -37,8 +37,8 @@ INCREMENTAL_MAX_S = 2.0
 def pick_device(target: NetBoxTarget) -> dict[str, Any]:
     """An access switch with cabled interfaces (the common one-device change)."""
     with httpx.Client(base_url=target.url, headers=target.headers(), timeout=60) as c:
-        d = c.get("/api/dcim/devices/", params={"limit": 1, "role": "access", "offset": 17,
-                                                 "fields": "id,name,status,description"}).json()["results"]
+        d = c.get("/api/dcim/devices/", params={"limit": 1, "role": "access-switch", "offset": 17,
+                                                 "fields": "id,name,status,description"}).json().get("results")
         if not d:
             d = c.get("/api/dcim/devices/", params={"limit": 1, "fields": "id,name,status,description"}
                       ).json()["results"]
@@ -95,8 +95,9 @@ def incremental(target: NetBoxTarget) -> dict[str, Any]:
     d1 = snap1.device(dev["name"])
     out["seen"] = d1.status == "planned" and d1.description == "bench: one-device change"
     t0 = time.perf_counter()
-    snap2, _ = inc.read_incremental(target, state=state1, save=False)
+    snap2, state2 = inc.read_incremental(target, state=state1, save=False)
     out["undo_s"] = round(time.perf_counter() - t0, 3)
+    state2.save(inc.cache_path(target))  # main's cache: check-change (change_one) starts from it
     out["undone"] = snap2.device(dev["name"]).status == dev["status"]["value"]
     return out
 

@@ -90,7 +90,8 @@ def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None
         intents.pop(host, None)
     t1 = time.perf_counter()
     try:
-        side.findings = [Finding.from_any(v) for v in run_rules(snap)]
+        side.findings = _cached_findings(snap, run_rules) if devices is not None else \
+            [Finding.from_any(v) for v in run_rules(snap)]
     except CampusnetError as exc:
         side.info["rules_error"] = str(exc)
     side.lab_devices = sorted(h for h, i in intents.items() if i.emulation is not None)
@@ -99,6 +100,40 @@ def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None
                       "netbox_version": src.netbox_version, "devices_in_netbox": len(snap.devices),
                       "render_seconds": round(t1 - t0, 2), "rules_seconds": round(time.perf_counter() - t1, 2)})
     return Rendered(side, snap, intents, pipe)
+
+
+def _rules_key(snap: Snapshot) -> str | None:
+    """What main's findings depend on: NetBox, its changelog position, and the rules' code."""
+    import hashlib
+
+    mark = snap.source.changelog
+    if mark is None or snap.source.branch or snap.source.limit:
+        return None
+    h = hashlib.sha256(f"{snap.source.url}|{mark.change_id}".encode())
+    for f in sorted((Path(__file__).resolve().parents[1] / "rules").glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def _cached_findings(snap: Snapshot, run_rules: Callable[[Snapshot], list[Any]]) -> list[Finding]:
+    """The rules' findings on ``snap``; for main at a changelog position (an incremental read) kept in
+    ``<state>/snapshots/findings-<key>.json``, so checking several branches judges main once."""
+    from campusnet.private import private_dir, write_private
+
+    key = _rules_key(snap)
+    path = settings.state_dir() / "snapshots" / f"findings-{key}.json"
+    if key is not None and path.exists():
+        try:
+            return [Finding.from_any(d) for d in json.loads(path.read_text(encoding="utf-8"))]
+        except (OSError, ValueError, KeyError):
+            pass
+    found = [Finding.from_any(v) for v in run_rules(snap)]
+    if key is not None:
+        for old in path.parent.glob("findings-*.json"):
+            old.unlink(missing_ok=True)
+        private_dir(path.parent)
+        write_private(path, json.dumps([vars(f) for f in found]))
+    return found
 
 
 # ------------------------------------------------------------------------------------------------------
