@@ -17,6 +17,7 @@ backup) and fails if it cannot.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ import pytest
 
 from campusnet.deploy.drivers import DeployTarget, Driver, driver_for, drivers
 from campusnet.deploy.transport import CommandResult, Connection, Credentials
+from campusnet.errors import CampusnetError
 from campusnet.settings import NetBoxTarget
 
 pytestmark = [pytest.mark.integration]
@@ -37,6 +39,12 @@ class Case:
     changed: DeployTarget
     connect: Callable[[], contextlib.AbstractContextManager[Any]]
     backup_in_sync: bool = True  # the device ran the original intent when the case began
+    # commit-confirm: let the device's confirm timer of that many seconds run out (the lab: wait; a replayer:
+    # move its clock). None: the case cannot, and the revert step is skipped, saying so.
+    run_out_timer: Callable[[int], None] | None = None
+    confirm_timeout: int = 30  # seconds for the confirm step (the lab: arming + push + checks fit in it)
+    revert_timeout: int = 12  # seconds for the revert step (short: the test waits for it)
+    revert_within: float = 30.0  # how long the revert may take once the timer ran out
 
 
 @dataclass
@@ -103,7 +111,8 @@ def lab_case(netbox: NetBoxTarget, tmp_path_factory: pytest.TempPathFactory) -> 
         drv = driver_for(t.driver)
         with Connection(NODE, t.host, creds) as c:
             in_sync = not drv.diff(c, t.files, drv.running(c), t).strip()
-        yield Case(t.driver, t, changed, lambda: Connection(NODE, t.host, creds), backup_in_sync=in_sync)
+        yield Case(t.driver, t, changed, lambda: Connection(NODE, t.host, creds), backup_in_sync=in_sync,
+                   run_out_timer=lambda seconds: time.sleep(seconds))
     finally:
         if not was_up:
             lab_down()
@@ -147,6 +156,55 @@ def _lifecycle(drv: Driver, conn: Connection, case: Case, backup: str) -> None:
     assert drv.diff(conn, case.changed.files, after, case.changed).strip() == ""  # empty diff
     assert drv.post_checks(conn, case.changed) == []  # post-checks
     assert _same(drv, after, backup), "apply changed nothing the driver reads back"
+
+
+# -- commit-confirm ----------------------------------------------------------------------------------------------
+@pytest.mark.lab
+@pytest.mark.parametrize("key", sorted(drivers()))
+def test_confirmed_change_stays(request: pytest.FixtureRequest, key: str) -> None:
+    """apply with a timer → post-checks → confirm → the change outlives the timer; confirm again is a no-op."""
+    case = _case(request, key)
+    drv: Driver = driver_for(key)
+    with case.connect() as conn:
+        backup = drv.running(conn)
+        try:
+            drv.apply(conn, case.changed.files, case.changed, confirm_timeout=case.confirm_timeout)
+            assert drv.post_checks(conn, case.changed) == []
+            drv.confirm(conn)
+            drv.confirm(conn)  # nothing pending: a no-op
+            if case.run_out_timer is not None:
+                case.run_out_timer(case.confirm_timeout + 2)
+            after = drv.running(conn)
+            assert drv.diff(conn, case.changed.files, after, case.changed).strip() == "", "the change did not stay"
+        finally:
+            drv.restore(conn, backup)
+        assert not _same(drv, drv.running(conn), backup)
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("key", sorted(drivers()))
+def test_unconfirmed_change_reverts_by_itself(request: pytest.FixtureRequest, key: str) -> None:
+    """apply with a timer, no confirm, nothing else: once the timer runs out the device is back at its
+    pre-apply state (driver.running, normalised), with no help from the controller."""
+    case = _case(request, key)
+    if case.run_out_timer is None:
+        pytest.skip(f"the {key} case cannot run its device's timer out (give the Case a run_out_timer)")
+    drv: Driver = driver_for(key)
+    with case.connect() as conn:
+        backup = drv.running(conn)
+        try:
+            drv.apply(conn, case.changed.files, case.changed, confirm_timeout=case.revert_timeout)
+            assert _same(drv, drv.running(conn), backup), "apply changed nothing: nothing to revert"
+            case.run_out_timer(case.revert_timeout)
+            deadline = time.monotonic() + case.revert_within
+            while (left := _same(drv, drv.running(conn), backup)) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert not left, f"not back at the backup {case.revert_within:g} s after the timer:\n{left}"
+            with pytest.raises(CampusnetError):
+                drv.confirm(conn)  # too late: the timer fired
+        finally:
+            drv.restore(conn, backup)
+        assert not _same(drv, drv.running(conn), backup)
 
 
 def _same(drv: Driver, have: str, want: str) -> str:
