@@ -49,14 +49,17 @@ if [ -z "$PY" ]; then
   exit 2
 fi
 
-# NetBox's wheel cache (once per machine: ~90 s of download and psycopg's C build) builds beside the venv
-# install below, so that `netbox up` installs NetBox offline in ~30 s. Standard library only; a failure
-# is not fatal (`netbox up` installs from PyPI then). Skipped when NETBOX_URL names the user's NetBox.
-wheels_pid=""
-if [ -z "${NETBOX_URL:-}" ]; then
-  "$PY" -I -c 'import sys; sys.path.insert(0, "."); from campusnet.localnb.server import prefetch_wheels; prefetch_wheels()' \
-    </dev/null &
-  wheels_pid=$!
+# A fresh clone: the local NetBox's first steps (NetBox's install — from the wheel cache, or from PyPI
+# building that cache —, PostgreSQL, Redis, the schema: ~8 min of mostly one core on a fresh machine, ~1 min
+# with the per-machine cache) run in the background while the venv installs below, standard library only.
+# `netbox up` takes the same lock, waits for them and finds the work done (or redoes what failed).
+# Skipped when NETBOX_URL names the user's NetBox.
+nb_state="${CAMPUSNET_STATE:-$PWD/.campusnet}/netbox"
+if [ -z "${NETBOX_URL:-}" ] && [ ! -f "$nb_state/venv/.campusnet-installed" ]; then
+  mkdir -p "$nb_state"
+  echo "campusnet: preparing the local NetBox in the background (log: $nb_state/prepare.log)"
+  "$PY" -I -c 'import sys; sys.path.insert(0, "."); from campusnet.localnb import prepare_in_background as p; sys.exit(p())' \
+    </dev/null >"$nb_state/prepare.log" 2>&1 &
 fi
 
 want="$(sha256sum pyproject.toml | cut -c1-16)"
@@ -69,7 +72,4 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$marker" 2>/dev/null)" != "$want" ]; t
   .venv/bin/python -c 'import campusnet, nornir, pyats, ansible, pynetbox' \
     || { echo "campusnet: the Python environment did not install" >&2; exit 2; }
   echo "$want" > "$marker"
-fi
-if [ -n "$wheels_pid" ]; then
-  wait "$wheels_pid" || echo "campusnet: NetBox's wheel cache was not built; \`netbox up\` installs from PyPI" >&2
 fi

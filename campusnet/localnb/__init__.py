@@ -18,12 +18,14 @@ install, so ``up`` makes fresh users' tokens for every state directory.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +91,7 @@ class LocalNetBox:
         if self.origin != "created":
             return None
         target = self.seeded_cache(campus)
+        self._created_marker().unlink(missing_ok=True)  # seeded now: never a candidate again
         if target.exists():
             return None
         # token rows are peppered per install and useless elsewhere: never in the cache
@@ -100,10 +103,59 @@ class LocalNetBox:
     # -- verbs ------------------------------------------------------------------------------------------
     def up(self, log: Log = print, *, seeded: Path | None = None) -> dict[str, float]:
         """Bring the local NetBox up. ``seeded``: the design directory whose seeded-cache dump a newly
-        created database may start from (None: start from the bare schema)."""
-        times: dict[str, float] = {}
+        created database may start from (None: start from the bare schema). When ``scripts/bootstrap.sh``
+        is preparing it in the background, wait for that first (``waited``) and find the work done."""
         t0 = time.monotonic()
+        with self._lock() as waited:
+            times = {"waited for bootstrap": waited} if waited >= 1 else {}
+            times.update(self._prepare(log, seeded=seeded))
+            if self.origin == "seeded-cache":
+                self._created_marker().unlink(missing_ok=True)
+            t = time.monotonic()
+            self._serve()
+            times["serve"] = time.monotonic() - t
+        times["total"] = time.monotonic() - t0
+        return times
+
+    def prepare(self, log: Log = print, *, seeded: Path | None = None) -> dict[str, float]:
+        """Everything :meth:`up` does before serving (install, PostgreSQL, Redis, schema): what
+        ``scripts/bootstrap.sh`` runs in the background on a fresh clone while the project's venv installs.
+        Standard library only."""
+        with self._lock():
+            return self._prepare(log, seeded=seeded)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[float]:
+        """One ``up``/``prepare`` at a time per state directory; yields the seconds waited for it."""
         self.base.mkdir(parents=True, exist_ok=True)
+        with open(self.base / "up.lock", "a") as f:
+            t = time.monotonic()
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield time.monotonic() - t
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _created_marker(self) -> Path:
+        """The origin of a database another process created (the background prepare): ``created`` stays
+        until the seeded cache is taken (:meth:`cache_seeded`); ``seeded-cache`` is read once."""
+        return self.base / ".origin"
+
+    def _set_origin(self, origin: str) -> None:
+        self.origin = origin
+        self._created_marker().write_text(origin + "\n")
+
+    def _read_origin(self) -> None:
+        marker = self._created_marker()
+        if self.origin == "existing" and marker.exists():
+            self.origin = marker.read_text().strip()
+            if self.origin != "created":
+                marker.unlink()
+
+    def _prepare(self, log: Log, *, seeded: Path | None) -> dict[str, float]:
+        times: dict[str, float] = {}
+        self.base.mkdir(parents=True, exist_ok=True)
+        self._read_origin()
         srv, pg, rd = self.server, self.postgres, self.redis
 
         # the NetBox venv install (pip, ~30 s) overlaps PostgreSQL's start and the dump restore: neither
@@ -142,10 +194,12 @@ class LocalNetBox:
             seeded_dump = self.seeded_cache(seeded) if seeded is not None else None
             source: Path | None = None
             if created and seeded_dump is not None and seeded_dump.exists():
-                source, self.origin = seeded_dump, "seeded-cache"
+                source = seeded_dump
+                self._set_origin("seeded-cache")
                 log(f"restoring the seeded NetBox database from {seeded_dump} (the seed will check it)")
             elif created and cache.exists():
-                source, self.origin = cache, "created"
+                source = cache
+                self._set_origin("created")
                 log(f"restoring the migrated NetBox schema from {cache}")
             if source is not None:
                 pg.restore("netbox", "netbox", source)
@@ -163,7 +217,11 @@ class LocalNetBox:
             times["schema"] = time.monotonic() - t
             times["wheel cache"] = wheels.result()
 
-        t = time.monotonic()
+        self._write_state()
+        return times
+
+    def _serve(self) -> None:
+        srv = self.server
         if srv.has_token_files():
             srv.start()
             srv.ensure_users()  # checks the existing tokens through the web server
@@ -173,9 +231,6 @@ class LocalNetBox:
                 srv.start()
                 users.result()
         self._write_state()
-        times["serve"] = time.monotonic() - t
-        times["total"] = time.monotonic() - t0
-        return times
 
     def _schema(self, pool: ThreadPoolExecutor, *, source: Path | None, need_schema: bool, created: bool,
                 log: Log) -> dict[str, float]:
@@ -200,7 +255,7 @@ class LocalNetBox:
                 if created:
                     pg.dump("netbox", self.schema_cache())
                     log(f"cached the migrated schema in {self.schema_cache()}")
-                    self.origin = "created"
+                    self._set_origin("created")
             marker.write_text(SCHEMA_KEY + "\n")
             times["migrate"] = time.monotonic() - t
         if static is not None:
@@ -263,6 +318,24 @@ class LocalNetBox:
         }
         sf.write_text(json.dumps(data, indent=2) + "\n")
         os.chmod(sf, 0o644)
+
+
+def prepare_in_background() -> int:
+    """``scripts/bootstrap.sh`` on a fresh clone: :meth:`LocalNetBox.prepare` (the first ``netbox up``'s
+    install and migrate) while the project's venv installs. Standard library only. A failure is left to
+    ``netbox up``, which redoes what is missing and reports it."""
+    t0 = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[{time.monotonic() - t0:6.1f} s] {msg}", flush=True)
+
+    try:
+        times = LocalNetBox.load().prepare(log, seeded=settings.inventory_dir() / "campus")
+    except Exception as exc:  # noqa: BLE001 - reported; `netbox up` tries again in the foreground
+        log(f"failed: {exc}")
+        return 1
+    log("prepared: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items() if round(v)))
+    return 0
 
 
 def seeded_key(campus: Path) -> str:

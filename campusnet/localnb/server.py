@@ -327,16 +327,6 @@ def build_wheels(python: str, wheel_cache: Path, log: Callable[[str], None] = pr
     return time.monotonic() - t0
 
 
-def prefetch_wheels() -> None:
-    """``scripts/bootstrap.sh`` on a machine without the wheel cache: build it with the base Python 3.12
-    while the project's own venv installs (needs only the standard library and this package's path)."""
-    from campusnet.settings import cache_dir
-
-    secs = build_wheels(_python312(), cache_dir() / "wheels")
-    if secs:
-        print(f"campusnet: NetBox's wheel cache built in {secs:.0f} s (beside the venv install)")
-
-
 def _python312() -> str:
     """An interpreter ≥ 3.12 for NetBox's venv: ours if it fits, else python3.12 on PATH."""
     return getattr(sys, "_base_executable", sys.executable)

@@ -102,8 +102,40 @@ def test_first_run_collects_static_files_beside_migrate(tmp_path: Path, monkeypa
     monkeypatch.setattr(localnb.LocalNetBox, "postgres", property(lambda self: Pg()))
     monkeypatch.setenv("CAMPUSNET_CACHE", str(tmp_path / "cache"))
     nb = localnb.LocalNetBox(tmp_path)
+    nb.base.mkdir()
     with ThreadPoolExecutor(2) as pool:
         times = nb._schema(pool, source=None, need_schema=True, created=True, log=lambda m: None)
     assert order[0] == "collectstatic" and "migrate" in order and "dump" in order
     assert set(times) == {"migrate", "collectstatic"}
     assert (tmp_path / "root" / "static" / ".campusnet-collected").read_text().strip() == localnb.SCHEMA_KEY
+
+
+def test_a_database_the_background_prepare_created_is_still_cached_after_the_seed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bootstrap.sh's prepare (another process) created the database; the demo's `up` must still know it
+    holds only the seed, so that the seeded cache is taken once, and never again."""
+    import campusnet.localnb as localnb
+
+    dumps: list[Path] = []
+
+    class Pg:
+        def dump(self, db: str, target: Path, exclude_data: tuple[str, ...] = ()) -> None:
+            dumps.append(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("dump")
+
+    monkeypatch.setattr(localnb.LocalNetBox, "postgres", property(lambda self: Pg()))
+    monkeypatch.setenv("CAMPUSNET_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(localnb, "seeded_key", lambda campus: "k")
+    background = localnb.LocalNetBox(tmp_path)
+    background.base.mkdir()
+    background._set_origin("created")
+    demo = localnb.LocalNetBox(tmp_path)
+    with demo._lock() as waited:
+        assert waited < 1
+    demo._read_origin()
+    assert demo.origin == "created"
+    assert demo.cache_seeded(tmp_path / "campus", log=lambda m: None) is not None and len(dumps) == 1
+    later = localnb.LocalNetBox(tmp_path)
+    later._read_origin()
+    assert later.origin == "existing" and later.cache_seeded(tmp_path / "campus", log=lambda m: None) is None
