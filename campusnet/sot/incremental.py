@@ -403,7 +403,8 @@ def counts(f: Fetcher) -> dict[str, int]:
     def count(n: str) -> int:
         page = f.get(f"/api/{ENDPOINTS[n][0]}/", {"limit": 1, "fields": "id"}, missing_ok=n in OPTIONAL)
         return int(page.get("count", -1)) if isinstance(page, dict) else -1
-    with ThreadPoolExecutor(max_workers=f.workers) as pool:
+    # small requests: as many at once as the local NetBox serves (3 gunicorn workers x 2 threads)
+    with ThreadPoolExecutor(max_workers=max(f.workers, 6)) as pool:
         return dict(zip(ENDPOINTS, pool.map(count, ENDPOINTS), strict=True))
 
 
