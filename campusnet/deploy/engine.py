@@ -229,8 +229,8 @@ def _timer_outcome(result: DeviceResult) -> None:
     """After a failed push with a timer armed: did the engine's restore cancel it, or is it left to fire?"""
     if result.confirm not in ("pending", "confirm-failed"):
         return
-    if result.status == "rolled-back":
-        result.confirm = "cancelled"
+    if result.status == "rolled-back":  # restored (and the timer with it); a failed confirm stays on record
+        result.confirm = "cancelled" if result.confirm == "pending" else result.confirm
         result.reverts_at = None
     else:
         result.confirm = "left-to-timer"

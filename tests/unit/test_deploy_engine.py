@@ -218,7 +218,7 @@ def test_confirm_that_fails_is_a_failed_push_rolled_back(monkeypatch: pytest.Mon
     drv = TimerDriver("old", confirm_raises=True)
     r = _run(monkeypatch, drv, commit=True, confirm_timeout=90)
     assert r.status == "rolled-back" and drv.state == "old" and not drv.pending
-    assert r.confirm == "cancelled" and "session dropped" in (r.error or "")
+    assert r.confirm == "confirm-failed" and "session dropped" in (r.error or "") and r.reverts_at is None
 
 
 def test_record_says_pending_before_the_push(monkeypatch: pytest.MonkeyPatch) -> None:
