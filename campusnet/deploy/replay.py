@@ -202,6 +202,11 @@ class ReplaySession:
 
     def _vrp_user(self, cmd: str) -> str:
         dev = self.dev
+        if cmd == "display configuration trial status":
+            dev.tick()
+            if dev.pending is None:
+                return dev.msg("trial_none")
+            return dev.msg("trial_running", seconds=str(max(0, int(dev.pending[0] - dev.clock()))))
         if cmd.startswith("display configuration commit list"):
             rows = "".join(dev.msg("commit_row", n=str(i + 1), id=cid, label=label)
                            for i, (cid, label, _) in enumerate(dev.commits[:1] if cmd.endswith(" 1") else dev.commits))

@@ -37,12 +37,17 @@ def vendor_case(key: str) -> Case:
     t: DeployTarget = production_targets(pipe.intents, [DEVICES[key]], lambda name: "campusnet-fixture")[DEVICES[key]]
     [(name, text)] = t.files.items()
     changed = t.model_copy(update={"files": {name: text.replace("#\nreturn", "#\n" + CHANGE[key] + "return")}})
-    dev = ReplayDevice(Transcript.load(VENDOR / key), running=text)
+    now = [0.0]  # the recorded device's clock: the revert step moves it instead of waiting
+    dev = ReplayDevice(Transcript.load(VENDOR / key), running=text, clock=lambda: now[0])
+
+    def run_out_timer(seconds: int) -> None:
+        # Comware's commit delay counts whole minutes: run out the rounded-up timer, not the seconds asked
+        now[0] += 60 * -(-seconds // 60) + 1
 
     def connect() -> contextlib.AbstractContextManager[Any]:
         return contextlib.closing(_opened(dev.session()))
 
-    return Case(key, t, changed, connect, backup_in_sync=True)
+    return Case(key, t, changed, connect, backup_in_sync=True, run_out_timer=run_out_timer)
 
 
 def _opened(s: ReplaySession) -> ReplaySession:

@@ -72,9 +72,14 @@ def may_confirm(s: CliSession) -> bool:
         return False
     if time.monotonic() >= float(s.commit_state.get("deadline", float("inf"))):
         s.commit_state["pending"] = False
-        raise CampusnetError("E418", "too late to confirm: the device's revert timer has fired and it went back "
-                             "to its configuration before the push", obj=s.device, field="confirm_timeout")
+        raise too_late(s)
     return True
+
+
+def too_late(s: CliSession) -> CampusnetError:
+    """E418: the revert timer fired before the confirm (by our clock, or as the device says)."""
+    return CampusnetError("E418", "too late to confirm: the device's revert timer has fired and it went back "
+                          "to its configuration before the push", obj=s.device, field="confirm_timeout")
 
 
 def session(conn: object) -> CliSession:

@@ -23,11 +23,13 @@ from campusnet.deploy.drivers.cli import (
     may_confirm,
     parse_comware_ospf_peer_brief,
     session,
+    too_late,
 )
 
 ARCHIVE_DIR = "flash:/archive"
 ARCHIVE_PREFIX = "campusnet"
 _ARCHIVE_FILE = re.compile(r"(flash:/\S+?\.cfg)")
+_NO_DELAY = re.compile(r"commit delay is not set", re.I)
 
 
 def delay_minutes(seconds: int) -> int:
@@ -81,8 +83,10 @@ class H3cComwareDriver(VendorCliDriver):
             return
         checked(s, "system-view")
         try:
-            checked(s, "configuration commit")
+            reply = checked(s, "configuration commit")
             s.commit_state["pending"] = False
+            if _NO_DELAY.search(reply):  # the delay ran out before we came: the device went back already
+                raise too_late(s)
         finally:
             leave(s)
 

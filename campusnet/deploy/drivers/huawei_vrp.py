@@ -13,9 +13,19 @@ from __future__ import annotations
 import re
 import time
 
-from campusnet.deploy.drivers.cli import CliSession, VendorCliDriver, arm, checked, leave, may_confirm, session
+from campusnet.deploy.drivers.cli import (
+    CliSession,
+    VendorCliDriver,
+    arm,
+    checked,
+    leave,
+    may_confirm,
+    session,
+    too_late,
+)
 
 _COMMIT_ID = re.compile(r"^\s*\d+\s+(\d{6,})\s", re.M)
+_TRIAL_RUNNING = re.compile(r"^\s*Trial status:\s*running", re.M | re.I)
 
 
 def commit_ids(text: str) -> list[str]:
@@ -50,6 +60,10 @@ class HuaweiVrpDriver(VendorCliDriver):
         s = session(conn)
         if not may_confirm(s):
             return
+        # the device's word, not our clock: a `commit` after the trial ran out commits nothing and says so not
+        if not _TRIAL_RUNNING.search(checked(s, "display configuration trial status")):
+            s.commit_state["pending"] = False
+            raise too_late(s)
         checked(s, "system-view")
         try:
             checked(s, "commit description campusnet")
