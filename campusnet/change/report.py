@@ -62,8 +62,12 @@ def render_summary(res: ChangeResult, *, diff_budget: int = DIFF_BUDGET) -> str:
         f"{c['violations_new']} new, {c['violations_resolved']} resolved |"
         if res.rules_ran else "| rules | **not run** |",
         f"| lab proof | {lab_txt} |",
-        "",
     ]
+    scope = res.after.info.get("scope")
+    if isinstance(scope, dict) and scope.get("devices") is not None:
+        lines.append(f"| scope (--incremental) | only the devices the change can affect were rendered: "
+                     f"{scope.get('reason')} |")
+    lines.append("")
 
     # ---- devices -----------------------------------------------------------------------------------
     lines.append("### Configuration changes")

@@ -20,7 +20,7 @@ def test_one_interface_edit_scopes_its_device_and_cable_neighbours() -> None:
     snap = Snapshot.load(CAMPUS)
     dev = next(d.name for d in snap.devices if snap.interfaces_of(d.name)
                and any(i.connected_endpoints for i in snap.interfaces_of(d.name)) and d.role == "access-switch")
-    after, key = _edit_interface(snap, dev, description="moved")
+    after, _key = _edit_interface(snap, dev, description="moved")
     sc = affected(snap, after)
     peers = {e.device for i in snap.interfaces_of(dev) for e in (*i.link_peers, *i.connected_endpoints) if e.device}
     assert sc.changed == {dev}
@@ -39,3 +39,16 @@ def test_a_vlan_change_renders_every_device_and_says_why() -> None:
     after = snap.model_copy(update={"vlans": (v.model_copy(update={"name": "renamed"}), *snap.vlans[1:])})
     sc = affected(snap, after)
     assert sc.devices is None and "vlans" in sc.reason
+
+
+def test_the_summary_says_when_only_the_scope_was_rendered() -> None:
+    from campusnet.change.model import Side
+    from campusnet.change.report import render_summary
+    from campusnet.change.run import compare
+
+    res = compare("x", "branch", Side("NetBox main"), Side("NetBox branch x"), rules={})
+    assert "scope (--incremental)" not in render_summary(res)
+    res.after.info["scope"] = {"devices": ["a", "b"], "changed": ["a"],
+                               "reason": "1 changed device(s) and 1 neighbour(s)"}
+    assert "| scope (--incremental) | only the devices the change can affect were rendered: 1 changed" \
+        in render_summary(res)
