@@ -84,6 +84,33 @@ def workers(netbox: NetBoxTarget, tmp_path_factory: pytest.TempPathFactory) -> I
                 p.wait(timeout=10)
 
 
+def test_a_failing_worker_fails_its_shard_and_the_run_ends(pipe: Pipeline, tmp_path: Path) -> None:
+    """A real worker whose job fails (its state directory is not the run's: E499) makes that shard's
+    devices `failed`, with why, and the controller returns: no hang, nothing pushed. Runs before the
+    three good workers start (module order), so this worker is the only one on the queue."""
+    from campusnet import settings
+    from campusnet.deploy.shard import QueueSpec
+
+    spec = parse_queue_url("local")
+    password = (settings.local_state_file().parent / "secrets" / "redis_password").read_text().strip()
+    env = {**os.environ, "CAMPUSNET_STATE": str(tmp_path / "other-state"), "CAMPUSNET_RQ_PASSWORD": password}
+    url = QueueSpec(spec.host, spec.port, spec.db).url
+    proc = subprocess.Popen([str(BIN / "campusnet"), "rq-worker", "--queue", url], env=env,
+                            stdout=(tmp_path / "w.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        time.sleep(4)  # registered
+        t0 = time.monotonic()
+        out = run_deploy(commit=False, pipeline=pipe, queue="local", shard_by="100", queue_timeout=120)
+        assert time.monotonic() - t0 < 120
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=30)
+    assert out.failed and {r.status for r in out.results} == {"failed"}
+    assert all("failed on its worker" in str(r.error) and "E499" in str(r.error) for r in out.results)
+    assert _record(out)["queue"]["shards"][0]["outcome"] == "failed on its worker"
+
+
 def _by_device(summary: DeploySummary) -> dict[str, tuple[str, str]]:
     return {r.device: (r.status, r.diff) for r in summary.results}
 
