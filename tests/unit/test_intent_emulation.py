@@ -127,3 +127,17 @@ def test_a_router_without_l2_has_no_bridge(emulations: dict[str, DeviceIntent]) 
     assert emu is not None
     lab = plumbing(emu)
     assert lab.ovs_bridge is None and lab.ovs_ports == () and lab.svi_ports == {}
+
+
+def test_a_device_whose_twin_fails_fails_as_a_whole(snap: Snapshot) -> None:
+    """Only the twin reads ``lab_timers``: a bad value there fails the device in the Pipeline, not others."""
+    def bad_ctx(d: Any) -> Any:
+        ctx = {**d.config_context, "lab_timers": {"bgp": {"keepalive": "soon", "hold": 3}}}
+        return d.model_copy(update={"config_context": ctx}) if d.name == "ytg-leaf-1" else d
+
+    bad = snap.model_copy(update={"devices": tuple(bad_ctx(d) for d in snap.devices)})
+    assert "ytg-leaf-1" in build_intents(bad)  # the production intent alone builds
+    pipe = Pipeline.build(bad)
+    assert "ytg-leaf-1" not in pipe.intents and "ytg-leaf-1" not in pipe.emulations
+    assert [e.device for e in pipe.errors] == ["ytg-leaf-1"]
+    assert set(pipe.intents) == set(build_intents(snap)) - {"ytg-leaf-1"}
