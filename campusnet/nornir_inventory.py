@@ -173,7 +173,8 @@ class IntentSource:
 
     def emulation_for(self, host: str) -> DeviceIntent | None:
         """The linux-frr twin of a lab host (``Pipeline.emulations``); None for a device outside the lab."""
-        return self._emulations.get(self.intent_for(host).hostname)
+        name = self.intent_for(host).hostname  # first: it builds, and fills the emulations
+        return self._emulations.get(name)
 
     @cached_property
     def _aliases(self) -> dict[str, str]:
