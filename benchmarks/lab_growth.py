@@ -101,7 +101,8 @@ def _lab_shape(snapshot: Path) -> dict[str, int]:
         kinds[n.kind] = kinds.get(n.kind, 0) + 1
     from campusnet.deploy.targets import lab_targets
 
-    return {"nodes": len(p.plan.nodes), "links": len(p.plan.links), "deployed": len(lab_targets(p.plan, p.intents)),
+    deployed = len(lab_targets(p.plan, p.intents, p.emulations))
+    return {"nodes": len(p.plan.nodes), "links": len(p.plan.links), "deployed": deployed,
             **{f"nodes_{k}": v for k, v in sorted(kinds.items())}}
 
 

@@ -78,12 +78,12 @@ def _verify_stage(pipe: Any, rep: DemoReport, log: Log, settle: float) -> str:
     from campusnet.verify.expect import expectations
     from campusnet.verify.run import VerifyContext, run_verify
 
-    exps = expectations(pipe.snapshot, pipe.plan, pipe.intents)
+    exps = expectations(pipe.snapshot, pipe.plan, pipe.intents, pipe.emulations)
     deadline = time.monotonic() + settle
     attempt = 0
     while True:
         attempt += 1
-        ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents))
+        ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents, pipe.emulations))
         _rc, results, path = run_verify(ctx)
         failed = [r for r in results if not r.passed]
         if not failed or time.monotonic() > deadline:
@@ -166,10 +166,11 @@ def run_demo(*, out: Path, log: Log = print, lab: bool = True, settle: float = 9
         from campusnet.render import generate_missing_secrets, render_all, secret_refs
 
         if not external:  # the embedded default makes its own lab secrets; a user's NetBox brings its own
-            made = generate_missing_secrets(secret_refs(state["pipe"].intents.values()))
+            pipe = state["pipe"]
+            made = generate_missing_secrets(secret_refs([*pipe.intents.values(), *pipe.emulations.values()]))
             if made:
                 log(f"   · generated lab secrets {', '.join(made)} (0600 files in the state directory)")
-        s = render_all(state["pipe"].intents, out / "rendered")
+        s = render_all(state["pipe"].intents, out / "rendered", emulations=state["pipe"].emulations)
         return f"{s.devices} devices, {s.files} files ({s.changed} changed) in {s.seconds:.2f} s → {out / 'rendered'}"
 
     def lab_up() -> str:

@@ -16,7 +16,8 @@ groups and the same addresses:
 - **data**: what NetBox says about the host (site, role, status, addresses, VC members), and ``intent``:
   its :class:`~campusnet.intent.models.DeviceIntent`, computed on first access for all hosts at once
   (``Pipeline.build`` over the whole snapshot, once, under a lock: the threaded runner asks from
-  many threads); a device that cannot be built fails alone, with its own error.
+  many threads); a device that cannot be built fails alone, with its own error. ``emulation``: a lab
+  host's linux-frr twin (``Pipeline.emulations``, built in the same pass; None outside the lab).
 
 >>> group_name("site", "jinpenling-east")
 'site_jinpenling_east'
@@ -136,6 +137,7 @@ class IntentSource:
         self.limit = limit
         self._lock = threading.Lock()
         self._built: tuple[Mapping[str, DeviceIntent], Mapping[str, CampusnetError]] | None = None
+        self._emulations: Mapping[str, DeviceIntent] = {}
 
     def _build(self) -> tuple[Mapping[str, DeviceIntent], Mapping[str, CampusnetError]]:
         if self._built is None:
@@ -144,6 +146,7 @@ class IntentSource:
                     from campusnet.pipeline import Pipeline
 
                     pipe = Pipeline.build(self.snapshot, limit=self.limit)
+                    self._emulations = pipe.emulations
                     self._built = (pipe.intents, pipe.errors_by_device)
         return self._built
 
@@ -168,6 +171,11 @@ class IntentSource:
                                  "the registry, or a status the intent stage skips)", obj=host, field="intent")
         return intents[key]
 
+    def emulation_for(self, host: str) -> DeviceIntent | None:
+        """The linux-frr twin of a lab host (``Pipeline.emulations``); None for a device outside the lab."""
+        name = self.intent_for(host).hostname  # first: it builds, and fills the emulations
+        return self._emulations.get(name)
+
     @cached_property
     def _aliases(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -180,8 +188,9 @@ class IntentSource:
 
 
 class HostData(dict[str, Any]):
-    """A host's ``data``: plain facts, plus ``intent`` resolved from the shared :class:`IntentSource` on
-    first access (``task.host["intent"]``, ``host.data["intent"]``, ``host.get("intent")``)."""
+    """A host's ``data``: plain facts, plus ``intent`` (and ``emulation``) resolved from the shared
+    :class:`IntentSource` on first access (``task.host["intent"]``, ``host.data["intent"]``,
+    ``host.get("intent")``)."""
 
     def __init__(self, name: str, source: IntentSource, facts: Mapping[str, Any]) -> None:
         super().__init__(facts)
@@ -189,8 +198,9 @@ class HostData(dict[str, Any]):
         self._source = source
 
     def __missing__(self, key: str) -> Any:
-        if key == "intent":
-            value = self._source.intent_for(self._name)
+        if key in ("intent", "emulation"):
+            src = self._source
+            value = src.intent_for(self._name) if key == "intent" else src.emulation_for(self._name)
             self[key] = value
             return value
         raise KeyError(key)
@@ -200,6 +210,12 @@ def intent_of(host: Host) -> DeviceIntent:
     """The typed intent of a Nornir host built by this plugin."""
     intent: DeviceIntent = host.data["intent"]
     return intent
+
+
+def emulation_of(host: Host) -> DeviceIntent | None:
+    """The lab twin of a Nornir host built by this plugin (None outside the lab)."""
+    emulation: DeviceIntent | None = host.data["emulation"]
+    return emulation
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -52,26 +52,36 @@ def lab_plan(snapshot: Path | str | None = None, *, target: NetBoxTarget | None 
 
 @dataclass
 class Pipeline:
-    """A snapshot, the intents of its configured devices (those ``limit`` selects) and the per-device errors."""
+    """A snapshot, the intents of its configured devices (those ``limit`` selects) and the per-device errors;
+    ``emulations``: the linux-frr twin of each lab device among them (the emulation step's output, never a
+    field of a production intent)."""
 
     snapshot: Snapshot
     intents: dict[str, DeviceIntent]
     errors: list[IntentError] = field(default_factory=list)
     read_seconds: float = 0.0
     intent_seconds: float = 0.0
+    emulations: dict[str, DeviceIntent] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snap: Snapshot, *, limit: Limit | str | list[str] | None = None, lab: bool = True,
               strict: bool = False) -> Pipeline:
         """Intents of ``snap``. ``limit`` selects devices (E206 when it matches none); derivations still see the
-        whole campus. ``strict``: any device error is an E211 (:class:`IntentErrors`)."""
+        whole campus. ``lab``: also the emulation step (:attr:`emulations`). ``strict``: any device error is an
+        E211 (:class:`IntentErrors`)."""
         lim = limit if isinstance(limit, Limit) or limit is None else Limit.parse(limit)
         if lim is not None:
             selected(snap, lim)  # E206: a limit that matches no device is an error, not "0 devices"
         t0 = time.perf_counter()
         # looked up on the package at call time: one build function, and tests can watch it
-        intents, errors = _intent.build_intents_collect(snap, limit=lim.matches if lim else None, lab=lab)
-        pipe = cls(snap, intents, list(errors), intent_seconds=time.perf_counter() - t0)
+        intents, errors = _intent.build_intents_collect(snap, limit=lim.matches if lim else None)
+        emulations: dict[str, DeviceIntent] = {}
+        if lab:
+            emulations, emu_errors = _intent.build_emulations_collect(snap, intents)
+            for e in emu_errors:  # a lab device whose twin fails fails as a whole, as deploy and verify need both
+                intents.pop(e.device, None)
+            errors = [*errors, *emu_errors]
+        pipe = cls(snap, intents, list(errors), intent_seconds=time.perf_counter() - t0, emulations=emulations)
         return pipe.check() if strict else pipe
 
     @classmethod

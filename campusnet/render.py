@@ -148,8 +148,6 @@ def resolve_secrets(intent: DeviceIntent, resolver: SecretResolver = resolve_sec
     if bgp is not None and any(isinstance(n.password, SecretRef) for n in bgp.neighbors):
         upd["bgp"] = bgp.model_copy(update={"neighbors": tuple(
             n.model_copy(update={"password": _resolve(n.password, resolver, intent.hostname)}) for n in bgp.neighbors)})
-    if intent.emulation is not None:
-        upd["emulation"] = resolve_secrets(intent.emulation, resolver)
     return intent.model_copy(update=upd) if upd else intent
 
 
@@ -217,14 +215,15 @@ def render_files(intent: DeviceIntent, *, templates: Path | None = None) -> dict
 
 
 def render_device(intent: DeviceIntent, *, secrets: SecretResolver | None = None, lab: bool = True,
-                  templates: Path | None = None) -> dict[str, str]:
+                  templates: Path | None = None, emulation: DeviceIntent | None = None) -> dict[str, str]:
     """All files of one device, keyed by path relative to the device's directory: its platform's files
-    (``<host>.cfg`` for VRP/Comware; ``frr.conf``, ``ovs.sh``, ``net.sh`` for linux-frr) and, for a lab
-    device, its emulation's ``lab/frr.conf``, ``lab/ovs.sh``, ``lab/net.sh``. Secrets are resolved."""
-    resolved = resolve_secrets(intent, secrets or resolve_secret)
-    files = render_files(resolved, templates=templates)
-    if lab and resolved.emulation is not None:
-        for name, text in render_files(resolved.emulation, templates=templates).items():
+    (``<host>.cfg`` for VRP/Comware; ``frr.conf``, ``ovs.sh``, ``net.sh`` for linux-frr) and, given the
+    device's ``emulation`` (``Pipeline.emulations``), its ``lab/frr.conf``, ``lab/ovs.sh``, ``lab/net.sh``.
+    Secrets are resolved."""
+    resolver = secrets or resolve_secret
+    files = render_files(resolve_secrets(intent, resolver), templates=templates)
+    if lab and emulation is not None:
+        for name, text in render_files(resolve_secrets(emulation, resolver), templates=templates).items():
             files[f"{LAB_DIR}/{name}"] = text
     return files
 
@@ -242,9 +241,11 @@ class RenderSummary:
 
 def render_all(intents: Mapping[str, DeviceIntent] | Iterable[DeviceIntent], out_dir: Path | str, *,
                progress: Callable[[str], None] | None = None, secrets: SecretResolver | None = None,
-               lab: bool = True, templates: Path | None = None) -> RenderSummary:
-    """Render every intent into ``out_dir/<host>/<file>`` (see :func:`render_device`); files whose content
-    did not change are not rewritten. ``progress(hostname)`` is called after each device."""
+               lab: bool = True, templates: Path | None = None,
+               emulations: Mapping[str, DeviceIntent] | None = None) -> RenderSummary:
+    """Render every intent into ``out_dir/<host>/<file>`` (see :func:`render_device`; ``emulations``: the lab
+    twins by device name); files whose content did not change are not rewritten. ``progress(hostname)`` is
+    called after each device."""
     t0 = time.perf_counter()
     out = Path(out_dir)
     items = intents.values() if isinstance(intents, Mapping) else intents
@@ -254,7 +255,8 @@ def render_all(intents: Mapping[str, DeviceIntent] | Iterable[DeviceIntent], out
     # leaves the output directory as it was, never half old and half new
     rendered = []
     for intent in items:
-        rendered.append((intent, render_device(intent, secrets=secrets, lab=lab, templates=templates)))
+        rendered.append((intent, render_device(intent, secrets=secrets, lab=lab, templates=templates,
+                                               emulation=(emulations or {}).get(intent.hostname))))
     for intent, files in rendered:
         summary.devices += 1
         summary.per_platform[intent.platform] = summary.per_platform.get(intent.platform, 0) + 1

@@ -173,7 +173,7 @@ def walk_strings(data: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 def check_intent_strings(intent: Any) -> None:
-    """The backstop over a built intent (and its emulation): VLAN and VNI names, and every other string
+    """The backstop over a built intent (production or emulation): VLAN and VNI names, and every other string
     that reaches a template single-line (descriptions excepted: :func:`quote_description` makes them
     safe when rendered). Raises :class:`UnsafeStringError`."""
     dev = intent.hostname
@@ -188,15 +188,13 @@ def check_intent_strings(intent: Any) -> None:
             if why:
                 raise UnsafeStringError("E222", f"unsafe L2VPN name, {_why(vni.name, why)}",
                                         obj=f"l2vpn of vni {vni.vni}", field="name", device=dev)
-    for path, value in walk_strings(intent.model_dump(mode="json", exclude={"emulation"})):
+    for path, value in walk_strings(intent.model_dump(mode="json")):
         if path.split(".")[-1].startswith("description"):
             continue
         why = text_problem(value)
         if why:
             raise UnsafeStringError("E225", f"string not single-line, {_why(value, why)}", obj=f"intent of {dev}",
                                     field=path, device=dev)
-    if intent.emulation is not None:
-        check_intent_strings(intent.emulation)
 
 
 # --------------------------------------------------------------------------------------------------------

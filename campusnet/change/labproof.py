@@ -97,7 +97,8 @@ class PipelineLab:
         from campusnet.verify.run import VerifyContext, run_verify
 
         p = self.pipe
-        ctx = VerifyContext(p.plan, expectations(p.snapshot, p.plan, p.intents), lab_targets(p.plan, p.intents))
+        ctx = VerifyContext(p.plan, expectations(p.snapshot, p.plan, p.intents, p.emulations),
+                            lab_targets(p.plan, p.intents, p.emulations))
         _rc, _results, path = run_verify(ctx, out_dir=out)
         return _outcomes(path)
 

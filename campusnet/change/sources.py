@@ -82,7 +82,8 @@ def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None
     side.render_errors = {e.device: str(e) for e in errors}
     for host in sorted(intents):
         try:
-            side.configs[host] = render_device(intents[host], secrets=placeholder_secret, templates=templates)
+            side.configs[host] = render_device(intents[host], secrets=placeholder_secret, templates=templates,
+                                               emulation=pipe.emulations.get(host))
             side.platforms[host] = intents[host].platform
         except CampusnetError as exc:
             side.render_errors[host] = str(exc)
@@ -94,7 +95,7 @@ def render_snapshot(label: str, snap: Snapshot, *, templates: Path | None = None
             [Finding.from_any(v) for v in run_rules(snap)]
     except CampusnetError as exc:
         side.info["rules_error"] = str(exc)
-    side.lab_devices = sorted(h for h, i in intents.items() if i.emulation is not None)
+    side.lab_devices = sorted(h for h in intents if h in pipe.emulations)
     src = snap.source
     side.info.update({"netbox": src.url, "read_at": str(src.read_at), "branch": src.branch,
                       "netbox_version": src.netbox_version, "devices_in_netbox": len(snap.devices),

@@ -47,7 +47,7 @@ def render(
         def step(host: str) -> None:
             progress.update(task, advance=1, description=host)
 
-        summary = render_all(intents, out_dir, progress=step, lab=lab,
+        summary = render_all(intents, out_dir, progress=step, lab=lab, emulations=pipe.emulations,
                              secrets=placeholder_secret if fake_secrets else None)
 
     table = Table(title=f"rendered into {out_dir}")
@@ -55,7 +55,7 @@ def render(
     table.add_column("devices", justify="right")
     for platform, n in sorted(summary.per_platform.items()):
         table.add_row(platform, str(n))
-    lab_n = sum(1 for i in intents.values() if i.emulation is not None)
+    lab_n = len(pipe.emulations)
     if lab:
         table.add_row("lab emulation (linux-frr)", str(lab_n))
     out.print(table)

@@ -47,12 +47,12 @@ def verify(
         raise CampusnetError("E438", f"unknown collector {via!r}: use 'pyats' or 'ssh'", obj="campusnet verify",
                              field="--via")
     pipe = Pipeline.load(snapshot=snapshot)
-    exps = expectations(pipe.snapshot, pipe.plan, pipe.intents)
+    exps = expectations(pipe.snapshot, pipe.plan, pipe.intents, pipe.emulations)
     if check:
         exps = [e for e in exps if e.check in set(check)]
     if node:
         exps = [e for e in exps if e.node in set(node)]
-    ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents), via=via)
+    ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents, pipe.emulations), via=via)
     rc, results, path = run_verify(ctx, out_dir=out_dir)
     failed = [r for r in results if not r.passed]
     t = Table(title=f"verify: {len(results) - len(failed)} passed, {len(failed)} failed")

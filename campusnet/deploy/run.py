@@ -65,7 +65,7 @@ def run_deploy(*, commit: bool, limit: list[str] | None = None, snapshot: Path |
     if production or replay is not None:  # the --limit devices themselves (VRP/Comware drivers)
         targets = production_for(pipe, limit)
     else:
-        targets = lab_targets(pipe.plan, pipe.intents, only=limit)
+        targets = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=limit)
     if limit and not targets:
         not_in_lab(pipe, limit)
     if not targets:

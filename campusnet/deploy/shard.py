@@ -187,7 +187,7 @@ def run_shard(payload: Mapping[str, Any]) -> dict[str, Any]:
     run = Run.open(Path(payload["run_dir"]))
     pipe = Pipeline.load(snapshot=Path(payload["snapshot"]))
     devices = list(payload["devices"])
-    by_name = lab_targets(pipe.plan, pipe.intents, only=devices)
+    by_name = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=devices)
     targets = [by_name[d] for d in devices if d in by_name]
     results: list[DeviceResult] = []
     if targets:

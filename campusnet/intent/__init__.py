@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 from campusnet.intent.build import build_intents, build_intents_collect, configured_devices, vlan_ranges
+from campusnet.intent.emulation import build_emulations_collect
 from campusnet.intent.errors import IntentError, IntentErrors
 from campusnet.intent.models import DeviceIntent, SecretRef
 
-__all__ = ["DeviceIntent", "IntentError", "IntentErrors", "SecretRef", "build_intents", "build_intents_collect",
-           "configured_devices", "vlan_ranges"]
+__all__ = ["DeviceIntent", "IntentError", "IntentErrors", "SecretRef", "build_emulations_collect", "build_intents",
+           "build_intents_collect", "configured_devices", "vlan_ranges"]

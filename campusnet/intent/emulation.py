@@ -4,13 +4,14 @@ Two steps, both here:
 
 * :func:`emulate` — the device's *linux-frr view*: the same derivation as its production intent, for
   platform ``linux-frr``, with only the interfaces towards lab devices (or ``lab`` circuits), Linux
-  interface names and the lab timers (``DeviceIntent.emulation`` of a lab device);
+  interface names and the lab timers; :func:`build_emulations_collect` makes it for every lab device that
+  built, kept apart from the production intents (``Pipeline.emulations``: device name → its twin);
 * :func:`plumbing` — what a Linux node must build to *be* a linux-frr intent: the OVS bridge and its
   ports, a bridge/vxlan/veth set per VNI, the veth pair behind each SVI, the FRR daemons to start. A pure
   function of the intent, computed here and nowhere else; the linux-frr templates (``ovs.sh``,
   ``net.sh``), the linux-frr driver's expected state and ``verify`` read it.
 
-A production intent (VRP, Comware, or a real linux-frr box) carries no lab names.
+A production intent (VRP, Comware, or a real linux-frr box) carries no lab names and no lab twin.
 
 Naming (Linux names ≤ 15 characters): VLAN ``vid`` → SVI veth peer ``vlan<vid>o``; VNI ``vni`` on VLAN
 ``vid`` → bridge ``vlan<vid>``, vxlan ``vxlan<vni>``, bridge-side veth ``vlan<vid>b``, OVS-side veth
@@ -19,18 +20,21 @@ Naming (Linux names ≤ 15 characters): VLAN ``vid`` → SVI veth peer ``vlan<vi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from campusnet.intent.build import SnapshotIndex, configured_devices, guarded
 from campusnet.intent.build.device import build_device
 from campusnet.intent.build.view import DeviceView
+from campusnet.intent.errors import IntentError
 from campusnet.intent.models import DeviceIntent, EthernetInterface, LagInterface, SviInterface
 from campusnet.platforms import LAB_PLATFORM
 
 if TYPE_CHECKING:
-    from campusnet.intent.build.index import SnapshotIndex
-    from campusnet.sot.models import Device
+    from campusnet.sot.models import Device, Snapshot
 
 OVS_BRIDGE = "br0"
 BASE_DAEMONS = ("zebra", "staticd")
@@ -115,3 +119,20 @@ def plumbing(intent: DeviceIntent) -> Plumbing:
 def emulate(idx: SnapshotIndex, dev: Device) -> DeviceIntent:
     """The linux-frr view of lab device ``dev`` (a virtual chassis: its master) from the indexed snapshot."""
     return build_device(DeviceView(idx, dev, LAB_PLATFORM, emulation=True))
+
+
+def build_emulations_collect(snapshot: Snapshot, devices: Iterable[str]
+                             ) -> tuple[dict[str, DeviceIntent], list[IntentError]]:
+    """The emulation step: the linux-frr twin of each lab device among ``devices`` (those whose production
+    intent built), its strings checked; a device whose twin cannot be built gets an :class:`IntentError`."""
+    idx = SnapshotIndex.build(snapshot)
+    wanted = set(devices)
+    out: dict[str, DeviceIntent] = {}
+    errors: list[IntentError] = []
+    for dev in configured_devices(snapshot, idx):
+        if dev.name in wanted and dev.name in idx.lab:
+            try:
+                out[dev.name] = guarded(dev, partial(emulate, idx, dev))
+            except IntentError as exc:
+                errors.append(exc)
+    return out, errors

@@ -4,10 +4,10 @@ Every value a template prints is here, already derived (names normalised for the
 ranges compacted, route distinguishers and wildcard masks computable by attribute access only).
 Templates loop over these models and test what is defined; they never compute.
 
-One class per area (AVD's structured-config spirit). :class:`DeviceIntent` is the root; a lab device
-carries a second intent, :attr:`DeviceIntent.emulation`, for its linux-frr emulation (Linux interface
-names, lab timers). No model here holds a lab name: the Linux/OVS plumbing of a linux-frr intent is
-computed from it by :func:`campusnet.intent.emulation.plumbing`.
+One class per area (AVD's structured-config spirit). :class:`DeviceIntent` is the root. No model here
+holds a lab name or a lab twin: the linux-frr emulation of a lab device is a separate intent, built by
+:mod:`campusnet.intent.emulation` (``Pipeline.emulations``), and the Linux/OVS plumbing of a linux-frr
+intent is computed from it by :func:`campusnet.intent.emulation.plumbing`.
 """
 
 from __future__ import annotations
@@ -368,7 +368,6 @@ class DeviceIntent(_Model):
     evpn: Evpn | None = None
     static_routes: tuple[StaticRoute, ...] = ()
     vpn: Vpn | None = None  # remote-access VPN server (role vpn-gateway)
-    emulation: DeviceIntent | None = None  # the linux-frr lab view of a lab device
 
     @property
     def hostname(self) -> str:

@@ -122,7 +122,7 @@ def intended_from_library(snapshot: Snapshot) -> tuple[Intended, dict[str, str]]
     errs: dict[str, str] = {str(getattr(e, "obj", None) or "?"): str(e) for e in errors}
     for name, intent in intents.items():
         try:
-            out[name] = render(intent, secrets=secret_placeholder, lab=True)
+            out[name] = render(intent, secrets=secret_placeholder, lab=True, emulation=pipe.emulations.get(name))
         except CampusnetError as exc:
             errs[name] = str(exc)
     return out, errs

@@ -14,6 +14,8 @@ from campusnet.intent.emulation import plumbing
 from campusnet.platforms import LAB_PLATFORM
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from campusnet.intent.models import DeviceIntent
     from campusnet.lab.plan import LabPlan
     from campusnet.sot.models import Snapshot
@@ -38,14 +40,15 @@ class Expectation:
         return f"{self.check}:{self.node}:{self.subject}"
 
 
-def node_intents(plan: LabPlan, intents: dict[str, DeviceIntent]) -> dict[str, DeviceIntent]:
+def node_intents(plan: LabPlan, intents: dict[str, DeviceIntent], emulations: Mapping[str, DeviceIntent]
+                 ) -> dict[str, DeviceIntent]:
     """Lab node name → the lab emulation intent of the device it stands for (a VC: its master)."""
     out: dict[str, DeviceIntent] = {}
     for node in plan.nodes:
         for dev in node.devices:
             it = intents.get(dev)
             if it is not None:
-                out[node.name] = it.emulation or it
+                out[node.name] = emulations.get(dev) or it
                 break
     return out
 
@@ -70,8 +73,8 @@ class LabRouting:
     """The OSPF and BGP sessions of every lab node, derived once from the plan and the emulation intents:
     the one derivation behind verify's ``ospf-neighbors``/``bgp-sessions`` and deploy's post-check."""
 
-    def __init__(self, plan: LabPlan, intents: dict[str, DeviceIntent]):
-        self.by_node = node_intents(plan, intents)
+    def __init__(self, plan: LabPlan, intents: dict[str, DeviceIntent], emulations: Mapping[str, DeviceIntent]):
+        self.by_node = node_intents(plan, intents, emulations)
         self.node_of_device = {d: n.name for n in plan.nodes for d in n.devices}
         self.rid_node = {str(x.ospf.router_id): name for name, x in self.by_node.items() if x.ospf}
         self.addr_node: dict[str, str] = {}
@@ -119,8 +122,9 @@ class LabRouting:
         return out
 
 
-def expectations(snapshot: Snapshot, plan: LabPlan, intents: dict[str, DeviceIntent]) -> list[Expectation]:
-    routing = LabRouting(plan, intents)
+def expectations(snapshot: Snapshot, plan: LabPlan, intents: dict[str, DeviceIntent],
+                 emulations: Mapping[str, DeviceIntent]) -> list[Expectation]:
+    routing = LabRouting(plan, intents, emulations)
     exps: list[Expectation] = []
 
     # every cabled link up on both ends

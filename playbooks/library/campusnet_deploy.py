@@ -121,7 +121,7 @@ def main() -> None:
 
                 targets = production_for(pipe, p["limit"])
             else:
-                targets = lab_targets(pipe.plan, pipe.intents, only=p["limit"])
+                targets = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=p["limit"])
             if not targets:
                 module.fail_json(msg="no lab node to deploy (check --limit and the `lab` tag in NetBox)")
             from campusnet.deploy.gate import GateRefused, check_gate, scope_devices

@@ -22,7 +22,8 @@ short_description: Build campusnet intents for every configured device (one bulk
 description:
   - Loads the snapshot (or reads NetBox once), builds every device's intent with C(campusnet.pipeline.Pipeline)
     and writes C(<dest>/<device>.json) plus C(<dest>/index.json) (host name, chassis name or member -> device;
-    devices whose intent cannot be built -> their error).
+    devices whose intent cannot be built -> their error), and for each lab device its linux-frr emulation
+    in C(<dest>/lab/<device>.json).
   - C(limit) selects devices; the snapshot stays whole (as C(campusnet render --limit)).
   - Runs on the controller, in the Python that has campusnet (the project's virtualenv).
 options:
@@ -84,6 +85,11 @@ def main() -> None:
     for name, intent in intents.items():
         with open(os.path.join(dest, f"{name}.json"), "w", encoding="utf-8") as f:
             f.write(intent.model_dump_json())
+    if pipe.emulations:  # a lab device's linux-frr twin: its own file, so the host's intent stays production
+        os.makedirs(os.path.join(dest, "lab"), exist_ok=True)
+    for name, emulation in pipe.emulations.items():
+        with open(os.path.join(dest, "lab", f"{name}.json"), "w", encoding="utf-8") as f:
+            f.write(emulation.model_dump_json())
     for name in (*intents, *(e.device for e in errors)):
         index[name] = name
         device = snap.device(name)

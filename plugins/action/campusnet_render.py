@@ -47,10 +47,16 @@ class ActionModule(ActionBase):  # type: ignore[misc]
         try:
             with open(os.path.join(args["intents"], f"{device}.json"), encoding="utf-8") as f:
                 intent = DeviceIntent.model_validate_json(f.read())
+            emulation = None
+            lab_file = os.path.join(args["intents"], "lab", f"{device}.json")
+            if args["lab"] and os.path.exists(lab_file):
+                with open(lab_file, encoding="utf-8") as f:
+                    emulation = DeviceIntent.model_validate_json(f.read())
             if self._task.check_mode:
-                files = render_device(intent, lab=args["lab"], secrets=secrets)
+                files = render_device(intent, lab=args["lab"], secrets=secrets, emulation=emulation)
                 return {**result, "changed": False, "device": device, "files": sorted(files)}
-            summary = render_all([intent], args["dest"], lab=args["lab"], secrets=secrets)
+            summary = render_all([intent], args["dest"], lab=args["lab"], secrets=secrets,
+                                 emulations={intent.hostname: emulation} if emulation else None)
         except CampusnetError as exc:
             return {**result, "failed": True, "msg": str(exc), "code": exc.code}
         return {**result, "changed": summary.changed > 0, "device": device,

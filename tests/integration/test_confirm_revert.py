@@ -75,7 +75,7 @@ def pipe(snapshot_file: Path) -> Iterator[Pipeline]:
 
 
 def _target(pipe: Pipeline) -> DeployTarget:
-    return lab_targets(pipe.plan, pipe.intents, only=[NODE])[NODE]
+    return lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=[NODE])[NODE]
 
 
 def _running(pipe: Pipeline) -> str:

@@ -47,7 +47,7 @@ def pipe(netbox: NetBoxTarget, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def _sessions(pipe: Pipeline, node: str, proto: str) -> list[str]:
-    t = lab_targets(pipe.plan, pipe.intents, only=[node])[node]
+    t = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=[node])[node]
     return [s.peer for s in t.expected.sessions if s.proto == proto]
 
 
@@ -75,7 +75,7 @@ def _wait_up(node: str, host: str, key: str, timeout: float = 60) -> str:
 
 def test_a_push_that_breaks_a_bgp_session_is_rolled_back(pipe: Pipeline) -> None:
     node = "yt-dc-leaf3"
-    t = lab_targets(pipe.plan, pipe.intents, only=[node])[node]
+    t = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=[node])[node]
     peer = _sessions(pipe, node, "bgp")[0]
     key = f"bgp {peer}"
     assert engine.adjacency_up(key, _wait_up(node, t.host, key)), "the session must be up before the test"
@@ -98,7 +98,7 @@ def test_a_push_that_breaks_a_bgp_session_is_rolled_back(pipe: Pipeline) -> None
 
 def test_a_push_that_breaks_an_ospf_adjacency_is_rolled_back(pipe: Pipeline) -> None:
     node = "jpl-core"
-    t = lab_targets(pipe.plan, pipe.intents, only=[node])[node]
+    t = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=[node])[node]
     [rid] = _sessions(pipe, node, "ospf")
     key = f"ospf {rid}"
     assert engine.adjacency_up(key, _wait_up(node, t.host, key))
@@ -144,5 +144,5 @@ def test_a_second_deploy_on_locked_devices_is_refused(pipe: Pipeline) -> None:
 
 def test_targets_have_the_sessions_verify_expects(pipe: Pipeline) -> None:
     """The post-check and verify judge the same sessions; every target carries them."""
-    targets: dict[str, DeployTarget] = lab_targets(pipe.plan, pipe.intents)
+    targets: dict[str, DeployTarget] = lab_targets(pipe.plan, pipe.intents, pipe.emulations)
     assert any(t.expected.sessions for t in targets.values())

@@ -102,7 +102,7 @@ def lab_case(netbox: NetBoxTarget, tmp_path_factory: pytest.TempPathFactory) -> 
     if not was_up:
         lab_up(pipe.plan)
     try:
-        t = lab_targets(pipe.plan, pipe.intents, only=[NODE])[NODE]
+        t = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=[NODE])[NODE]
         files = {**t.files, "frr.conf": t.files["frr.conf"].rstrip("\n") + f"\n{PREFIX_LIST}\n",
                  "net.sh": t.files["net.sh"].rstrip("\n") + f"\nip addr replace {EXTRA_ADDR} dev lo\n"}
         addrs = "".join(sorted([*t.expected.addrs.splitlines(True), f"lo {EXTRA_ADDR}\n"]))

@@ -51,10 +51,11 @@ def pipe(snapshot_file: Path) -> Iterator[Pipeline]:
 
 
 def _verify(pipe: Pipeline, checks: set[str] | None = None, *, settle: float = 60.0) -> list[CheckResult]:
-    exps = [e for e in expectations(pipe.snapshot, pipe.plan, pipe.intents) if not checks or e.check in checks]
+    exps = [e for e in expectations(pipe.snapshot, pipe.plan, pipe.intents, pipe.emulations)
+            if not checks or e.check in checks]
     deadline = time.monotonic() + settle
     while True:
-        ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents))
+        ctx = VerifyContext(pipe.plan, exps, lab_targets(pipe.plan, pipe.intents, pipe.emulations))
         _rc, results, _path = run_verify(ctx)
         if all(r.passed for r in results) or time.monotonic() > deadline:
             return results
@@ -68,7 +69,7 @@ def _ssh(pipe: Pipeline, node: str, command: str) -> str:
 
 
 def _node_with(pipe: Pipeline, kind: str) -> str:
-    targets = lab_targets(pipe.plan, pipe.intents)
+    targets = lab_targets(pipe.plan, pipe.intents, pipe.emulations)
     for name, t in sorted(targets.items()):
         if kind == "ovs" and t.expected.ovs.strip():
             return name
@@ -117,7 +118,8 @@ def test_verification_passes_with_every_kind_of_check(pipe: Pipeline) -> None:
 def test_drift_is_reported_and_deploy_brings_it_back(pipe: Pipeline) -> None:
     frr_node, ovs_node = _node_with(pipe, "bgp"), _node_with(pipe, "ovs")
     _ssh(pipe, frr_node, "vtysh -c 'conf t' -c 'ip route 10.99.99.0/24 blackhole'")
-    port = next(ln.split()[1] for ln in lab_targets(pipe.plan, pipe.intents)[ovs_node].expected.ovs.splitlines()
+    target = lab_targets(pipe.plan, pipe.intents, pipe.emulations)[ovs_node]
+    port = next(ln.split()[1] for ln in target.expected.ovs.splitlines()
                 if ln.startswith(" port ") and "tag=" in ln)
     _ssh(pipe, ovs_node, f"ovs-vsctl set port {port} tag=3999")
 

@@ -69,7 +69,7 @@ def pipe(snapshot_file: Path) -> Iterator[Pipeline]:
 
 # ---- helpers -------------------------------------------------------------------------------------------
 def _target(pipe: Pipeline, node: str) -> DeployTarget:
-    return lab_targets(pipe.plan, pipe.intents, only=[node])[node]
+    return lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=[node])[node]
 
 
 def _running(pipe: Pipeline, node: str) -> str:
@@ -187,7 +187,7 @@ def _comm(pid: int) -> str:
 
 
 def _bgp_node(pipe: Pipeline, exclude: set[str]) -> str:
-    for name, t in sorted(lab_targets(pipe.plan, pipe.intents).items()):
+    for name, t in sorted(lab_targets(pipe.plan, pipe.intents, pipe.emulations).items()):
         if name not in exclude and "router bgp" in t.files["frr.conf"] and t.expected.up:
             return name
     raise AssertionError("no lab node with BGP and cabled interfaces")

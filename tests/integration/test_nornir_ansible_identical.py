@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from campusnet.intent import build_intents, configured_devices
+from campusnet.intent import configured_devices
 from campusnet.nornir_inventory import build_inventory
+from campusnet.pipeline import Pipeline
 from campusnet.render import render_all, secret_env_name
 from campusnet.settings import NetBoxTarget
 from campusnet.sot import Snapshot
@@ -85,7 +86,8 @@ def test_nornir_ansible_and_direct_render_identical(snapshot_file: Path, secrets
 
     # direct: the library, as `campusnet render` calls it
     direct = tmp_path / "direct"
-    render_all(build_intents(snap), direct)
+    pipe = Pipeline.build(snap, strict=True)
+    render_all(pipe.intents, direct, emulations=pipe.emulations)
 
     # Nornir: the inventory plugin (snapshot file) + the render_config task, threaded runner
     via_nornir = tmp_path / "nornir"

@@ -175,9 +175,9 @@ def fake_everything(monkeypatch: pytest.MonkeyPatch) -> FakeDriver:
 
     real = run_mod.lab_targets
 
-    def fake_targets(plan: Any, intents: Any, only: Any = None) -> dict[str, DeployTarget]:
+    def fake_targets(plan: Any, intents: Any, emulations: Any, only: Any = None) -> dict[str, DeployTarget]:
         return {k: DeployTarget(device=k, host=t.host, driver="fake", files={"cfg": "new"})
-                for k, t in real(plan, intents, only).items()}
+                for k, t in real(plan, intents, emulations, only).items()}
 
     monkeypatch.setattr(run_mod, "lab_targets", fake_targets)
     return drv
@@ -681,13 +681,13 @@ def test_expected_adjacencies_are_the_sessions_verify_expects() -> None:
     from campusnet.verify.expect import expectations
 
     p = Pipeline.load(snapshot=CAMPUS)
-    exps = expectations(p.snapshot, p.plan, p.intents)
+    exps = expectations(p.snapshot, p.plan, p.intents, p.emulations)
     for node in p.plan.nodes:
-        got = expected_adjacencies(node.name, p.plan, p.intents)
+        got = expected_adjacencies(node.name, p.plan, p.intents, p.emulations)
         for proto, check in (("ospf", "ospf-neighbors"), ("bgp", "bgp-sessions")):
             want = next((set(e.expected) for e in exps if e.node == node.name and e.check == check), set())
             assert {s.peer for s in got if s.proto == proto} == want, (node.name, proto)
-    core = {s.peer: s for s in expected_adjacencies("yt-egress-cernet", p.plan, p.intents)}
+    core = {s.peer: s for s in expected_adjacencies("yt-egress-cernet", p.plan, p.intents, p.emulations)}
     assert core["203.0.113.1"].stub and core["10.255.0.2"].node == "yt-core"
 
 

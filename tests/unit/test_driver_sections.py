@@ -34,7 +34,7 @@ def _replayed(node: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("node", NODES)
 def test_expected_equals_canonical_on_a_converged_node(pipe: Any, node: str) -> None:
-    target = lab_targets(pipe.plan, pipe.intents, only=[node])[node]
+    target = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=[node])[node]
     running = _replayed(node)
     for sec in SECTIONS:
         assert running.get(sec, "").strip() == target.expected.section(sec).strip(), (node, sec)
@@ -43,7 +43,7 @@ def test_expected_equals_canonical_on_a_converged_node(pipe: Any, node: str) -> 
 
 def test_a_changed_expected_side_no_longer_matches(pipe: Any) -> None:
     """The comparison above can fail: one changed line on the intent's side shows."""
-    target = lab_targets(pipe.plan, pipe.intents, only=["yt-dc-leaf1"])["yt-dc-leaf1"]
+    target = lab_targets(pipe.plan, pipe.intents, pipe.emulations, only=["yt-dc-leaf1"])["yt-dc-leaf1"]
     running = _replayed("yt-dc-leaf1")
     first = target.expected.addrs.splitlines()[0]
     bent = target.expected.addrs.replace(first, first.replace("/", "9/", 1))
@@ -109,7 +109,7 @@ def test_deploy_runs_over_the_inventory_plugin_hosts(pipe: Any) -> None:
     its master's host; every target has one."""
     from campusnet.deploy.nornir_task import deploy_nornir
 
-    targets = lab_targets(pipe.plan, pipe.intents)
+    targets = lab_targets(pipe.plan, pipe.intents, pipe.emulations)
     nr, hosts = deploy_nornir(pipe.snapshot, pipe.plan, targets, workers=2)
     assert set(hosts) == set(targets)
     assert hosts["jpl-core"] == "jpl-core-1" and hosts["yt-dc-leaf1"] == "yt-dc-leaf1"

@@ -14,6 +14,7 @@ from campusnet.intent import DeviceIntent, IntentErrors, SecretRef, build_intent
 from campusnet.intent.build import ospf_area, other_host, vlan_ranges
 from campusnet.intent.emulation import plumbing
 from campusnet.intent.models import EthernetInterface, LagInterface, LoopbackInterface, SviInterface
+from campusnet.pipeline import Pipeline
 from campusnet.render import render_device, resolve_secret, resolve_secrets, secret_env_name
 from campusnet.sot.models import Snapshot
 
@@ -28,6 +29,11 @@ def snap() -> Snapshot:
 @pytest.fixture(scope="module")
 def intents(snap: Snapshot) -> dict[str, DeviceIntent]:
     return build_intents(snap)
+
+
+@pytest.fixture(scope="module")
+def emulations(snap: Snapshot) -> dict[str, DeviceIntent]:
+    return Pipeline.build(snap, strict=True).emulations
 
 
 def iface(intent: DeviceIntent, name: str) -> object:
@@ -75,10 +81,10 @@ def test_descriptions_from_cable_peers(intents: dict[str, DeviceIntent]) -> None
     assert iface(intents["jpl-acc-b01"], "GigabitEthernet1/0/1").description == "teaching room 101"  # type: ignore[attr-defined]
 
 
-def test_platform_names(intents: dict[str, DeviceIntent]) -> None:
+def test_platform_names(intents: dict[str, DeviceIntent], emulations: dict[str, DeviceIntent]) -> None:
     acc = intents["jpl-acc-b01"]
     assert [i.name for i in acc.interfaces][:2] == ["Bridge-Aggregation1", "Vlan-interface99"]
-    emu = intents["jpl-core-1"].emulation
+    emu = emulations["jpl-core-1"]
     assert emu is not None
     names = {i.name for i in emu.interfaces}
     assert {"xe1-0-1", "xe2-0-1", "bond11", "vlan110", "lo", "hu1-0-1"} <= names
@@ -160,21 +166,21 @@ def test_loopback_secondary_addresses(intents: dict[str, DeviceIntent]) -> None:
 
 
 # -- the lab emulation ---------------------------------------------------------------------------------------
-def test_lab_timers_only_in_emulation(intents: dict[str, DeviceIntent]) -> None:
+def test_lab_timers_only_in_emulation(intents: dict[str, DeviceIntent], emulations: dict[str, DeviceIntent]) -> None:
     core = intents["jpl-core-1"]
     assert core.ospf is not None and core.ospf.timers is None
-    emu = core.emulation
+    emu = emulations["jpl-core-1"]
     assert emu is not None and emu.ospf is not None and emu.ospf.timers is not None
     link = iface(emu, "hu1-0-1")
     assert isinstance(link, EthernetInterface) and link.ospf is not None
     assert (link.ospf.hello_interval, link.ospf.dead_interval) == (1, 4)
-    leaf = intents["ytg-leaf-1"].emulation
+    leaf = emulations["ytg-leaf-1"]
     assert leaf is not None and leaf.bgp is not None and leaf.bgp.timers is not None
     assert all(n.connect_timer == 1 for n in leaf.bgp.neighbors)
 
 
-def test_emulation_has_only_lab_facing_ports(intents: dict[str, DeviceIntent]) -> None:
-    emu = intents["jpl-acc-b01"].emulation
+def test_emulation_has_only_lab_facing_ports(emulations: dict[str, DeviceIntent]) -> None:
+    emu = emulations["jpl-acc-b01"]
     assert emu is not None
     assert not any(i.name.startswith("ge1-0-1") and i.name != "ge1-0-1" for i in emu.interfaces)  # no unused
     lab = plumbing(emu)
@@ -254,7 +260,7 @@ def test_build_is_linear(snap: Snapshot) -> None:
     def timed(n: int) -> float:
         s = make(n_access=n, lab_access=2)
         t = time.process_time()
-        build_intents(s, lab=False)
+        build_intents(s)
         return time.process_time() - t
 
     small, big = timed(20), timed(200)

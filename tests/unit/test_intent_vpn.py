@@ -13,6 +13,7 @@ from campusnet import settings, vpn
 from campusnet.deploy.drivers.linux_frr import canonical_vpn, expected_addrs, expected_vpn
 from campusnet.deploy.targets import lab_target
 from campusnet.intent import DeviceIntent, build_intents, build_intents_collect
+from campusnet.pipeline import Pipeline
 from campusnet.render import render_device, render_files
 from campusnet.sot.models import Snapshot
 
@@ -30,13 +31,18 @@ def intents(snap: Snapshot) -> dict[str, DeviceIntent]:
     return build_intents(snap)
 
 
+@pytest.fixture(scope="module")
+def emulations(snap: Snapshot) -> dict[str, DeviceIntent]:
+    return Pipeline.build(snap, strict=True).emulations
+
+
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(settings, "state_dir", lambda: tmp_path)
     return tmp_path
 
 
-def test_gateway_vpn_intent(intents: dict[str, DeviceIntent]) -> None:
+def test_gateway_vpn_intent(intents: dict[str, DeviceIntent], emulations: dict[str, DeviceIntent]) -> None:
     v = intents["yt-dmz-vpn1"].vpn
     assert v is not None
     assert v.common_name == "yt-dmz-vpn1"
@@ -49,7 +55,7 @@ def test_gateway_vpn_intent(intents: dict[str, DeviceIntent]) -> None:
         "10.10.0.0/16": ("users",), "10.20.0.0/16": ("server", "users"), "10.30.0.0/16": ("server",)}
     assert all(str(r.netmask) == "255.255.0.0" for r in v.routes)
     assert v.key_dir == "/etc/frr/campusnet/vpn"
-    emu = intents["yt-dmz-vpn1"].emulation
+    emu = emulations["yt-dmz-vpn1"]
     assert emu is not None and emu.vpn == v  # the lab runs the same server
 
 
@@ -57,7 +63,7 @@ def test_only_the_gateway_has_a_vpn(intents: dict[str, DeviceIntent]) -> None:
     assert [n for n, it in intents.items() if it.vpn is not None] == ["yt-dmz-vpn1"]
 
 
-def test_rendered_openvpn_conf(intents: dict[str, DeviceIntent]) -> None:
+def test_rendered_openvpn_conf(intents: dict[str, DeviceIntent], emulations: dict[str, DeviceIntent]) -> None:
     files = render_files(intents["yt-dmz-vpn1"])
     lines = files["openvpn.conf"].splitlines()
     for want in ("local 198.51.100.10", "port 1194", "proto udp4", "dev tun0", "topology subnet",
@@ -68,20 +74,21 @@ def test_rendered_openvpn_conf(intents: dict[str, DeviceIntent]) -> None:
         assert want in lines, want
     assert "BEGIN" not in files["openvpn.conf"]  # paths only, never material
     # every other device: no such file at all (the render contract stays {filename: text})
-    assert "openvpn.conf" not in render_files(intents["yt-dc-leaf1"].emulation)  # type: ignore[arg-type]
-    assert "lab/openvpn.conf" in render_device(intents["yt-dmz-vpn1"], secrets=lambda n: "x")
+    assert "openvpn.conf" not in render_files(emulations["yt-dc-leaf1"])
+    assert "lab/openvpn.conf" in render_device(intents["yt-dmz-vpn1"], secrets=lambda n: "x",
+                                               emulation=emulations["yt-dmz-vpn1"])
 
 
 def test_missing_pool_names_the_field(snap: Snapshot) -> None:
     prefixes = tuple(p for p in snap.prefixes if p.role != "vpn-pool")
-    _, errors = build_intents_collect(snap.model_copy(update={"prefixes": prefixes}), lab=False)
+    _, errors = build_intents_collect(snap.model_copy(update={"prefixes": prefixes}))
     err = next(e for e in errors if e.device == "yt-dmz-vpn1")
     assert err.field == "prefix (role vpn-pool)" and "yuntang" in str(err)
 
 
 def test_missing_public_address_names_the_field(snap: Snapshot) -> None:
     ips = tuple(ip for ip in snap.ip_addresses if not (ip.device == "yt-dmz-vpn1" and ip.role == "anycast"))
-    _, errors = build_intents_collect(snap.model_copy(update={"ip_addresses": ips}), lab=False)
+    _, errors = build_intents_collect(snap.model_copy(update={"ip_addresses": ips}))
     err = next(e for e in errors if e.device == "yt-dmz-vpn1")
     assert "anycast" in (err.field or "")
 
@@ -89,31 +96,32 @@ def test_missing_public_address_names_the_field(snap: Snapshot) -> None:
 def test_port_and_proto_from_config_context(snap: Snapshot) -> None:
     devices = tuple(d.model_copy(update={"config_context": {**d.config_context, "vpn": {"port": 443, "proto": "tcp"}}})
                     if d.name == "yt-dmz-vpn1" else d for d in snap.devices)
-    it = build_intents(snap.model_copy(update={"devices": devices}), lab=False)["yt-dmz-vpn1"]
+    it = build_intents(snap.model_copy(update={"devices": devices}))["yt-dmz-vpn1"]
     assert it.vpn is not None and (it.vpn.port, it.vpn.proto) == (443, "tcp")
     assert "proto tcp4-server" in render_files(it)["openvpn.conf"]
     bad = tuple(d.model_copy(update={"config_context": {**d.config_context, "vpn": {"proto": "sctp"}}})
                 if d.name == "yt-dmz-vpn1" else d for d in snap.devices)
-    _, errors = build_intents_collect(snap.model_copy(update={"devices": bad}), lab=False)
+    _, errors = build_intents_collect(snap.model_copy(update={"devices": bad}))
     assert any(e.device == "yt-dmz-vpn1" and e.field == "config_context.vpn.proto" for e in errors)
 
 
-def test_egress_redistributes_provider_routes_into_ospf(intents: dict[str, DeviceIntent]) -> None:
+def test_egress_redistributes_provider_routes_into_ospf(intents: dict[str, DeviceIntent],
+                                                       emulations: dict[str, DeviceIntent]) -> None:
     for name in ("yt-egress-cernet", "yt-egress-isp"):
-        for it in (intents[name], intents[name].emulation):
+        for it in (intents[name], emulations[name]):
             assert it is not None and it.ospf is not None and "bgp" in it.ospf.redistribute
 
 
 # -- deploy's view ----------------------------------------------------------------------------------------------
-def test_expected_addrs_hold_the_public_address_and_the_tunnel(intents: dict[str, DeviceIntent]) -> None:
-    emu = intents["yt-dmz-vpn1"].emulation
+def test_expected_addrs_hold_the_public_address_and_the_tunnel(emulations: dict[str, DeviceIntent]) -> None:
+    emu = emulations["yt-dmz-vpn1"]
     assert emu is not None
     lines = expected_addrs(emu).splitlines()
     assert "lo 198.51.100.10/32" in lines and "lo 10.255.0.30/32" in lines and "tun0 10.40.0.1/24" in lines
 
 
-def test_lab_target_names_material_by_path_only(intents: dict[str, DeviceIntent], state: Path) -> None:
-    t = lab_target("yt-dmz-vpn1", "10.254.0.30", intents["yt-dmz-vpn1"])
+def test_lab_target_names_material_by_path_only(emulations: dict[str, DeviceIntent], state: Path) -> None:
+    t = lab_target("yt-dmz-vpn1", "10.254.0.30", emulations["yt-dmz-vpn1"])
     assert t.expected.vpn_listen == "198.51.100.10:1194/udp"
     assert t.expected.vpn_address == "tun0 10.40.0.1/24"
     mat = t.expected.vpn_material
@@ -123,12 +131,12 @@ def test_lab_target_names_material_by_path_only(intents: dict[str, DeviceIntent]
     assert "conf local 198.51.100.10" in section and "daemon openvpn running" in section
     assert "material sha256=" in section and "BEGIN" not in section
     assert all("BEGIN" not in text for text in t.files.values())
-    leaf = lab_target("yt-dc-leaf1", "10.254.0.21", intents["yt-dc-leaf1"])
+    leaf = lab_target("yt-dc-leaf1", "10.254.0.21", emulations["yt-dc-leaf1"])
     assert leaf.expected.vpn == "" and not leaf.expected.vpn_material
 
 
-def test_expected_vpn_is_empty_without_a_vpn(intents: dict[str, DeviceIntent]) -> None:
-    emu = intents["yt-core-1"].emulation
+def test_expected_vpn_is_empty_without_a_vpn(emulations: dict[str, DeviceIntent]) -> None:
+    emu = emulations["yt-core-1"]
     assert emu is not None and expected_vpn(emu, render_files(emu)) == ("", {})
 
 

@@ -16,10 +16,12 @@ from campusnet.nornir_inventory import (
     IntentSource,
     NetBoxSnapshotInventory,
     build_inventory,
+    emulation_of,
     group_name,
     host_groups,
     managed_devices,
 )
+from campusnet.pipeline import Pipeline
 from campusnet.platforms import get_platform
 from campusnet.sot import Snapshot
 from nornir_tasks import init_nornir
@@ -129,6 +131,17 @@ def test_intent_is_lazy_built_once_and_thread_safe(snap: Snapshot, monkeypatch: 
         assert isinstance(intent, DeviceIntent)
         assert intent.hostname == name
         assert inv.hosts[name].get("intent") is intent
+
+
+def test_emulation_is_its_own_host_key(snap: Snapshot) -> None:
+    """A lab host's twin is ``host["emulation"]`` (Pipeline.emulations), not part of its intent."""
+    inv = build_inventory(snap)
+    pipe = Pipeline.build(snap)
+    assert pipe.emulations
+    for name, host in inv.hosts.items():
+        if name in pipe.intents:
+            assert emulation_of(host) == pipe.emulations.get(name)
+            assert "emulation" not in host["intent"].model_dump()
 
 
 def test_intent_by_chassis_or_member_name_and_unknown_host(snap: Snapshot) -> None:

@@ -20,6 +20,7 @@ import pytest
 from campusnet.intent.emulation import plumbing
 from campusnet.intent.models import DeviceIntent, EthernetInterface
 from campusnet.render import render_files
+from campusnet.sot.models import Snapshot
 
 pytestmark = pytest.mark.lab
 
@@ -112,8 +113,10 @@ class ThrowawayFrr:
         _run("ip", "netns", "del", self.ns, check=False)
 
 
-def lab_intents(intents: dict[str, DeviceIntent]) -> list[DeviceIntent]:
-    return [i.emulation for i in intents.values() if i.emulation is not None]
+def lab_intents(snap: Snapshot) -> list[DeviceIntent]:
+    from campusnet.pipeline import Pipeline
+
+    return list(Pipeline.build(snap, strict=True).emulations.values())
 
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "fixtures" / "snapshots"
@@ -122,14 +125,11 @@ SNAPSHOTS = Path(__file__).resolve().parent.parent / "fixtures" / "snapshots"
 @needs_frr
 @pytest.mark.parametrize("case", ["small", "campus"])
 def test_lab_frr_conf_is_what_frr_prints(case: str, tmp_path: Path) -> None:
-    from campusnet.intent import build_intents
-    from campusnet.sot.models import Snapshot
-
     snap_file = SNAPSHOTS / f"{case}.json"
     if not snap_file.exists():
         pytest.skip(f"no recorded snapshot {snap_file.name}")
     problems: list[str] = []
-    for n, emu in enumerate(lab_intents(build_intents(Snapshot.load(snap_file)))):
+    for n, emu in enumerate(lab_intents(Snapshot.load(snap_file))):
         files = {Path(k).name: v for k, v in render_files(emu).items()}
         with ThrowawayFrr(tmp_path / emu.hostname, f"cn-tpl-{n}", emu, files) as frr:
             running = frr.running()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from campusnet.intent import build_intents
+from campusnet.pipeline import Pipeline
 from campusnet.render import render_device
 from campusnet.sot.models import Snapshot
 
@@ -29,8 +29,9 @@ def fake_secret(name: str) -> str:
 
 def golden_files(snapshot: Snapshot) -> dict[str, str]:
     out: dict[str, str] = {}
-    for host, intent in build_intents(snapshot).items():
-        for rel, text in render_device(intent, secrets=fake_secret).items():
+    pipe = Pipeline.build(snapshot, strict=True)
+    for host, intent in pipe.intents.items():
+        for rel, text in render_device(intent, secrets=fake_secret, emulation=pipe.emulations.get(host)).items():
             out[rel if rel == f"{host}.cfg" else f"{host}/{rel}"] = text
     return out
 

@@ -365,7 +365,7 @@ def test_library_render_uses_placeholders_never_real_secrets(monkeypatch: pytest
 
     seen: dict[str, Any] = {}
 
-    def render_device(intent: Any, *, secrets: Any = None, lab: bool = True) -> dict[str, str]:
+    def render_device(intent: Any, *, secrets: Any = None, lab: bool = True, emulation: Any = None) -> dict[str, str]:
         seen["secret"] = secrets("snmp-ro")
         return {f"{intent}.cfg": f"snmp-agent community read cipher {seen['secret']}\n"}
 

@@ -17,6 +17,7 @@ from campusnet.intent import DeviceIntent, build_intents, build_intents_collect
 from campusnet.intent.errors import IntentError
 from campusnet.lab.day0 import frr_conf, host_script, provider_script
 from campusnet.lab.plan import BgpPeer, LabInterface, LabNode, LabRoute
+from campusnet.pipeline import Pipeline
 from campusnet.render import render_all, render_device, render_files
 from campusnet.safety import (
     name_problem,
@@ -39,6 +40,11 @@ def snap() -> Snapshot:
 @pytest.fixture(scope="module")
 def intents(snap: Snapshot) -> dict[str, DeviceIntent]:
     return build_intents(snap)
+
+
+@pytest.fixture(scope="module")
+def emulations(snap: Snapshot) -> dict[str, DeviceIntent]:
+    return Pipeline.build(snap, strict=True).emulations
 
 
 def fake(name: str) -> str:
@@ -201,8 +207,8 @@ def test_long_description_is_capped_in_rendered_vrp(snap: Snapshot) -> None:
     text = render_device(build_intents(s)["jpl-core-1"], secrets=fake)["jpl-core-1.cfg"]
     assert f" description {'d' * 242}\n" in text and "d" * 243 not in text
     leaf = build_intents(snap)["ytg-leaf-1"]
-    assert leaf.emulation is not None
-    for intent, name, cap in ((leaf, "ytg-leaf-1.cfg", 255), (leaf.emulation, "frr.conf", 80)):
+    emu = Pipeline.build(snap, strict=True).emulations["ytg-leaf-1"]
+    for intent, name, cap in ((leaf, "ytg-leaf-1.cfg", 255), (emu, "frr.conf", 80)):
         assert intent.bgp is not None and intent.bgp.neighbors, name
         n0 = intent.bgp.neighbors[0].model_copy(update={"description": "n" * 400})
         bad = intent.model_copy(update={"bgp": intent.bgp.model_copy(update={"neighbors": (
@@ -221,8 +227,8 @@ def test_shell_word_refuses_or_quotes(hostile: str) -> None:
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
-def test_net_sh_refuses_hostile_linux_names(intents: dict[str, DeviceIntent], hostile: str) -> None:
-    emu = intents["ytg-leaf-1"].emulation
+def test_net_sh_refuses_hostile_linux_names(emulations: dict[str, DeviceIntent], hostile: str) -> None:
+    emu = emulations["ytg-leaf-1"]
     assert emu is not None
     eth = next(i for i in emu.interfaces if i.kind == "ethernet")
     bad = emu.model_copy(update={"interfaces": tuple(i.model_copy(update={"name": hostile}) if i is eth else i
@@ -231,8 +237,8 @@ def test_net_sh_refuses_hostile_linux_names(intents: dict[str, DeviceIntent], ho
         render_files(bad)
 
 
-def test_ovs_sh_refuses_hostile_port_and_bridge(intents: dict[str, DeviceIntent]) -> None:
-    emu = intents["jpl-acc-b01"].emulation
+def test_ovs_sh_refuses_hostile_port_and_bridge(emulations: dict[str, DeviceIntent]) -> None:
+    emu = emulations["jpl-acc-b01"]
     assert emu is not None
     port = next(i for i in emu.interfaces if i.kind in ("ethernet", "lag") and i.switchport is not None)
     bad = emu.model_copy(update={"interfaces": tuple(i.model_copy(update={"name": "p1 -- del-br br0"}) if i is port
@@ -241,8 +247,8 @@ def test_ovs_sh_refuses_hostile_port_and_bridge(intents: dict[str, DeviceIntent]
         render_files(bad)
 
 
-def test_hostname_in_script_comment_stays_a_comment(intents: dict[str, DeviceIntent]) -> None:
-    emu = intents["ytg-leaf-1"].emulation
+def test_hostname_in_script_comment_stays_a_comment(emulations: dict[str, DeviceIntent]) -> None:
+    emu = emulations["ytg-leaf-1"]
     assert emu is not None
     bad = emu.model_copy(update={"system": emu.system.model_copy(update={"hostname": "leaf\nreboot"})})
     files = render_files(bad)
@@ -250,12 +256,10 @@ def test_hostname_in_script_comment_stays_a_comment(intents: dict[str, DeviceInt
         assert "\nreboot" not in files[name] and "# Lab emulation of leaf reboot" in files[name]
 
 
-def test_rendered_scripts_parse_as_plain_words(intents: dict[str, DeviceIntent]) -> None:
+def test_rendered_scripts_parse_as_plain_words(emulations: dict[str, DeviceIntent]) -> None:
     """Every word of every rendered lab script is a plain shell word: no substitution, no second command."""
-    for intent in intents.values():
-        if intent.emulation is None:
-            continue
-        for name, text in render_files(intent.emulation).items():
+    for emulation in emulations.values():
+        for name, text in render_files(emulation).items():
             if not name.endswith(".sh"):
                 continue
             for line in text.splitlines():

@@ -44,7 +44,7 @@ def recorded() -> dict[str, dict[str, Any]]:
 def _exps(pipe: Any, checks: set[str] | None = None) -> list[Expectation]:
     from campusnet.verify.expect import expectations
 
-    return [e for e in expectations(pipe.snapshot, pipe.plan, pipe.intents)
+    return [e for e in expectations(pipe.snapshot, pipe.plan, pipe.intents, pipe.emulations)
             if e.node in NODES and (checks is None or e.check in checks)]
 
 
@@ -53,7 +53,8 @@ def _judge(pipe: Any, docs: dict[str, dict[str, Any]], checks: set[str] | None =
     from campusnet.verify.run import VerifyContext
 
     state = {n: NodeState.from_batch(n, d) for n, d in docs.items()}
-    ctx = VerifyContext(pipe.plan, _exps(pipe, checks), lab_targets(pipe.plan, pipe.intents), state=state)
+    ctx = VerifyContext(pipe.plan, _exps(pipe, checks), lab_targets(pipe.plan, pipe.intents, pipe.emulations),
+                        state=state)
     ctx.judge_all()  # no SSH: the state is given, and a read the batch lacks would raise (no live session)
     assert not ctx.live_reads
     return ctx.judged
@@ -75,7 +76,7 @@ def test_batches_hold_every_command_the_checks_need(pipe: Any, recorded: dict[st
     from campusnet.deploy.targets import lab_targets
     from campusnet.verify.run import node_commands
 
-    cmds = node_commands(_exps(pipe), lab_targets(pipe.plan, pipe.intents))
+    cmds = node_commands(_exps(pipe), lab_targets(pipe.plan, pipe.intents, pipe.emulations))
     for n in NODES:
         assert set(cmds[n]) <= set(recorded[n]["commands"]), n
         assert len(cmds[n]) == len(set(cmds[n]))  # each command once, however many checks read it
@@ -135,7 +136,7 @@ def test_a_node_that_could_not_be_collected_fails_each_of_its_checks(pipe: Any, 
 
     state = {n: NodeState.from_batch(n, d) for n, d in recorded.items()}
     state["yt-dc-leaf1"] = NodeState("yt-dc-leaf1", error="CampusnetError: E411 SSH to 10.254.0.9 failed: timed out")
-    ctx = VerifyContext(pipe.plan, _exps(pipe), lab_targets(pipe.plan, pipe.intents), state=state)
+    ctx = VerifyContext(pipe.plan, _exps(pipe), lab_targets(pipe.plan, pipe.intents, pipe.emulations), state=state)
     ctx.judge_all()
     leaf = [r for r in ctx.judged.values() if r.device == "yt-dc-leaf1"]
     assert leaf and all(not r.passed and r.found == "error" and "E432" in r.message and "E411" in r.message
@@ -216,7 +217,8 @@ def test_reporting_keeps_junit_and_the_json_format(pipe: Any, recorded: dict[str
 
     checks = {"link-up", "bgp-sessions", "reachability"}
     state = {n: NodeState.from_batch(n, d) for n, d in _corrupt(recorded).items()}
-    ctx = VerifyContext(pipe.plan, _exps(pipe, checks), lab_targets(pipe.plan, pipe.intents), state=state)
+    ctx = VerifyContext(pipe.plan, _exps(pipe, checks), lab_targets(pipe.plan, pipe.intents, pipe.emulations),
+                        state=state)
     rc, results, path = run_verify(ctx, out_dir=tmp_path)
     assert rc == 1 and len(results) == len(ctx.expectations)
     data = json.loads(path.read_text())
@@ -243,7 +245,7 @@ def test_the_in_sync_shortcut_gives_the_drivers_diff(pipe: Any, recorded: dict[s
     from campusnet.deploy.targets import lab_targets
     from campusnet.verify.run import same_frr_diff
 
-    target = lab_targets(pipe.plan, pipe.intents)["jpl-core"]
+    target = lab_targets(pipe.plan, pipe.intents, pipe.emulations)["jpl-core"]
     drv = driver_for(target.driver)
     doc = copy.deepcopy(recorded["jpl-core"])
     conn: Any = ReplayConnection(NodeState.from_batch("jpl-core", doc))

@@ -19,9 +19,8 @@ Rules (docs/design.md, docs/intent.md):
 * a campus interface on a circuit whose far end is not a campus interface peers eBGP with the circuit's
   provider (first provider ASN; neighbor = the other address of the interface's subnet);
 * VNIs: L2VPNs of type ``vxlan-evpn`` terminated on a VLAN that the device carries (port or SVI);
-* every lab device (tag ``lab``) also gets :attr:`DeviceIntent.emulation`, the same intent for the
-  linux-frr platform with Linux interface names, only interfaces towards lab devices, and lab timers
-  (:func:`campusnet.intent.emulation.emulate`).
+* the linux-frr twin of a lab device is not built here: the emulation step
+  (:func:`campusnet.intent.emulation.build_emulations_collect`) builds it, apart from production intents.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ from campusnet.intent.build.common import (
 from campusnet.intent.build.device import build_device
 from campusnet.intent.build.index import SnapshotIndex
 from campusnet.intent.build.view import DeviceView
-from campusnet.intent.emulation import emulate
 from campusnet.intent.errors import IntentError, IntentErrors
 from campusnet.intent.models import DeviceIntent
 from campusnet.platforms import REGISTRY
@@ -60,15 +58,12 @@ def configured_devices(snapshot: Snapshot, idx: SnapshotIndex | None = None) -> 
             and idx.logical.get(d.name) == d.name]
 
 
-def _build_one(idx: SnapshotIndex, dev: Device, *, lab: bool) -> DeviceIntent:
-    """One device's intent (and its emulation), its strings checked; errors raise :class:`IntentError`."""
+def guarded(dev: Device, build: Callable[[], DeviceIntent]) -> DeviceIntent:
+    """``build()``, its strings checked; any failure is one :class:`IntentError` naming ``dev``."""
     from campusnet import safety  # hostile strings never reach a template (docs/reliability.md, 3)
 
     try:
-        safety.check_device_strings(dev, idx.members.get(dev.name, [dev]), idx.ifaces_by_logical.get(dev.name, []))
-        intent = build_device(DeviceView(idx, dev, REGISTRY[dev.platform or ""], emulation=False))
-        if lab and dev.name in idx.lab:
-            intent = intent.model_copy(update={"emulation": emulate(idx, dev)})
+        intent = build()
         safety.check_intent_strings(intent)
     except IntentError:
         raise
@@ -81,8 +76,19 @@ def _build_one(idx: SnapshotIndex, dev: Device, *, lab: bool) -> DeviceIntent:
     return intent
 
 
-def build_intents_collect(snapshot: Snapshot, *, limit: Callable[[Device], bool] | None = None,
-                          lab: bool = True) -> tuple[dict[str, DeviceIntent], list[IntentError]]:
+def _build_one(idx: SnapshotIndex, dev: Device) -> DeviceIntent:
+    """One device's intent, its strings checked; errors raise :class:`IntentError`."""
+    from campusnet import safety
+
+    def build() -> DeviceIntent:
+        safety.check_device_strings(dev, idx.members.get(dev.name, [dev]), idx.ifaces_by_logical.get(dev.name, []))
+        return build_device(DeviceView(idx, dev, REGISTRY[dev.platform or ""], emulation=False))
+
+    return guarded(dev, build)
+
+
+def build_intents_collect(snapshot: Snapshot, *, limit: Callable[[Device], bool] | None = None
+                          ) -> tuple[dict[str, DeviceIntent], list[IntentError]]:
     """Build every device's intent; return the intents and the per-device errors (devices with an error
     have no intent)."""
     idx = SnapshotIndex.build(snapshot)
@@ -92,16 +98,16 @@ def build_intents_collect(snapshot: Snapshot, *, limit: Callable[[Device], bool]
         if limit is not None and not limit(dev):
             continue
         try:
-            intents[dev.name] = _build_one(idx, dev, lab=lab)
+            intents[dev.name] = _build_one(idx, dev)
         except IntentError as exc:
             errors.append(exc)
     return intents, errors
 
 
-def build_intents(snapshot: Snapshot, *, limit: Callable[[Device], bool] | None = None,
-                  lab: bool = True) -> dict[str, DeviceIntent]:
+def build_intents(snapshot: Snapshot, *, limit: Callable[[Device], bool] | None = None
+                  ) -> dict[str, DeviceIntent]:
     """Build every configured device's intent, keyed by device name; :class:`IntentErrors` if any fails."""
-    intents, errors = build_intents_collect(snapshot, limit=limit, lab=lab)
+    intents, errors = build_intents_collect(snapshot, limit=limit)
     if errors:
         raise IntentErrors(errors)
     return intents
